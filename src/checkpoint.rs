@@ -1,0 +1,1 @@
+//! Training checkpoints (atomic write-then-rename).

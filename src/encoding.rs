@@ -1,0 +1,102 @@
+//! Latency encoding of images: pixel intensity x ∈ [0, 255] → one input spike at
+//! t = t_out · (1 − x/255). Background pixels (x = 0) land exactly at t_out and are dropped
+//! exactly (their kernel vanishes at t_out and they cannot cause a spike before it).
+
+use crate::error::{Error, Result};
+use crate::events::Events;
+
+/// Spike time of one pixel.
+#[inline]
+pub fn pixel_time(x: u8, t_out: f64) -> f64 {
+    t_out * (1.0 - x as f64 / 255.0)
+}
+
+/// Spike times of an image, one per pixel.
+pub fn latency_times(pixels: &[u8], t_out: f64) -> Vec<f64> {
+    pixels.iter().map(|&x| pixel_time(x, t_out)).collect()
+}
+
+/// Checks a vector of input spike times: the right length, no NaN, no negative time.
+/// `+∞` means "no spike".
+pub fn validate_times(times: &[f64], n_in: usize) -> Result<()> {
+    if times.len() != n_in {
+        return Err(Error::Shape(format!("expected {n_in} input spike times, got {}", times.len())));
+    }
+    if let Some((i, t)) = times.iter().enumerate().find(|(_, t)| t.is_nan() || **t < 0.0 || **t == f64::NEG_INFINITY) {
+        return Err(Error::NonFinite(format!("input spike time {i} is {t}; times must be ≥ 0 (or +inf for no spike)")));
+    }
+    Ok(())
+}
+
+/// Precomputed z = exp(t/τ_I) of the 255 non-background intensity levels, for fast encoding.
+#[derive(Clone, Debug)]
+pub struct PixelEncoder {
+    z: [f64; 256],
+}
+
+impl PixelEncoder {
+    pub fn new(tau_i: f64, t_out: f64) -> Self {
+        let mut z = [0.0; 256];
+        for (x, zx) in z.iter_mut().enumerate() {
+            *zx = (pixel_time(x as u8, t_out) / tau_i).exp();
+        }
+        PixelEncoder { z }
+    }
+
+    /// Input events of an image (same result as `Events::from_times(latency_times(..))`,
+    /// by a counting sort over the 255 intensity levels).
+    pub fn events(&self, pixels: &[u8]) -> Events {
+        let mut count = [0u32; 256];
+        for &x in pixels {
+            count[x as usize] += 1;
+        }
+        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(pixels.len()), spike_id: Vec::new() };
+        // Brightest pixel first (earliest time); x = 0 is at t_out and dropped.
+        let mut pos = [0u32; 256];
+        let mut acc = 0u32;
+        for x in (1..256).rev() {
+            if count[x] > 0 {
+                pos[x] = acc;
+                acc += count[x];
+                ev.z.push(self.z[x]);
+                ev.start.push(acc);
+            }
+        }
+        ev.src.resize(acc as usize, 0);
+        for (i, &x) in pixels.iter().enumerate() {
+            if x > 0 {
+                ev.src[pos[x as usize] as usize] = i as u32;
+                pos[x as usize] += 1;
+            }
+        }
+        if ev.src.is_empty() {
+            ev.start = vec![0];
+        }
+        ev
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_encoder_matches_generic_path() {
+        let px: Vec<u8> = (0..784u32).map(|i| ((i * 37 + i / 5) % 256) as u8 * ((i % 3 != 0) as u8)).collect();
+        let a = PixelEncoder::new(0.8, 1.0).events(&px);
+        let b = Events::from_times(&latency_times(&px, 1.0), 0.8, 1.0);
+        assert_eq!(a.src, b.src);
+        assert_eq!(a.start, b.start);
+        assert_eq!(a.z, b.z);
+        let empty = PixelEncoder::new(0.8, 1.0).events(&[0u8; 784]);
+        assert!(empty.is_empty() && empty.levels() == 0);
+    }
+
+    #[test]
+    fn rejects_bad_times() {
+        assert!(validate_times(&[0.1, f64::NAN], 2).is_err());
+        assert!(validate_times(&[0.1, -0.5], 2).is_err());
+        assert!(validate_times(&[0.1], 2).is_err());
+        validate_times(&[0.0, f64::INFINITY], 2).unwrap();
+    }
+}

@@ -1,0 +1,115 @@
+//! Input events of one layer, grouped into time levels.
+//!
+//! A level is one distinct event time t < t_out; all events at that time form one group and
+//! behave as one event (ties). Times are carried as z = exp(t/τ_I) in f64 (global frame: z ≥ 1
+//! for t ≥ 0, at most e^{150}). Events at t ≥ t_out have no effect on anything before or at
+//! t_out and are dropped here, exactly.
+
+/// Events of one layer in CSR form: level `l` holds `src[start[l]..start[l+1]]`.
+#[derive(Clone, Debug, Default)]
+pub struct Events {
+    /// z = exp(t/τ_I) of each level, strictly increasing.
+    pub z: Vec<f64>,
+    /// CSR offsets into `src` (len = levels + 1).
+    pub start: Vec<u32>,
+    /// Presynaptic neuron of each event.
+    pub src: Vec<u32>,
+    /// For events that are spikes of a hidden layer: index of that spike in the previous layer's
+    /// spike list (used to route dL/dz back). Empty for the input layer.
+    pub spike_id: Vec<u32>,
+}
+
+impl Events {
+    /// Number of levels.
+    pub fn levels(&self) -> usize {
+        self.z.len()
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+
+    /// True when there is no event before t_out.
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
+    }
+
+    /// Events of level `l`.
+    #[inline]
+    pub fn level(&self, l: usize) -> std::ops::Range<usize> {
+        self.start[l] as usize..self.start[l + 1] as usize
+    }
+
+    /// Builds the events of the input layer from one spike time per input neuron.
+    /// `f64::INFINITY` (or any t ≥ t_out) means "no spike". Times must be finite or +∞ and ≥ 0;
+    /// callers validate (see [`crate::encoding::validate_times`]).
+    pub fn from_times(times: &[f64], tau_i: f64, t_out: f64) -> Events {
+        let mut order: Vec<u32> = (0..times.len() as u32).filter(|&i| times[i as usize] < t_out).collect();
+        order.sort_by(|&a, &b| times[a as usize].total_cmp(&times[b as usize]).then(a.cmp(&b)));
+        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(order.len()), spike_id: Vec::new() };
+        let mut last = f64::NAN;
+        for &i in &order {
+            let t = times[i as usize];
+            if t != last {
+                if !ev.src.is_empty() {
+                    ev.start.push(ev.src.len() as u32);
+                }
+                ev.z.push((t / tau_i).exp());
+                last = t;
+            }
+            ev.src.push(i);
+        }
+        if !ev.src.is_empty() {
+            ev.start.push(ev.src.len() as u32);
+        }
+        ev
+    }
+
+    /// Builds the events of the next layer from a hidden layer's spikes given as (z, neuron),
+    /// indexed by spike id. Spikes are sorted by time; equal z form one level.
+    pub fn from_spikes(spikes: &[(f64, u32)]) -> Events {
+        let mut order: Vec<u32> = (0..spikes.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (za, na) = spikes[a as usize];
+            let (zb, nb) = spikes[b as usize];
+            za.total_cmp(&zb).then(na.cmp(&nb))
+        });
+        let n = order.len();
+        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::with_capacity(n) };
+        let mut last = f64::NAN;
+        for &k in &order {
+            let (z, neuron) = spikes[k as usize];
+            if z != last {
+                if !ev.src.is_empty() {
+                    ev.start.push(ev.src.len() as u32);
+                }
+                ev.z.push(z);
+                last = z;
+            }
+            ev.src.push(neuron);
+            ev.spike_id.push(k);
+        }
+        if !ev.src.is_empty() {
+            ev.start.push(ev.src.len() as u32);
+        }
+        ev
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_form_one_level_and_late_inputs_are_dropped() {
+        let t = [0.5, 0.2, 0.5, 1.0, f64::INFINITY, 0.0, 1.5];
+        let ev = Events::from_times(&t, 0.8, 1.0);
+        assert_eq!(ev.levels(), 3);
+        assert_eq!(ev.src, vec![5, 1, 0, 2]);
+        assert_eq!(ev.start, vec![0, 1, 2, 4]);
+        assert!((ev.z[2] - (0.5f64 / 0.8).exp()).abs() < 1e-15);
+        assert!(Events::from_times(&[1.0, 2.0], 0.8, 1.0).is_empty());
+        assert_eq!(Events::from_times(&[1.0, 2.0], 0.8, 1.0).start, vec![0]);
+    }
+}

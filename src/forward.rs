@@ -1,0 +1,233 @@
+//! Exact forward pass of one layer: spike times from the closed-form quadratic in z = exp(t/τ_I).
+//!
+//! With τ_V = τ_I/2 (p = 2) and c = τ_Iτ_V/(τ_I − τ_V) = τ_I, a hidden neuron's membrane between
+//! events is V(z) = A/z − B/z², where, over the events received so far,
+//!   A = c Σ w_i z_i,   B = c Σ w_i z_i² + V_th Σ_k z_k²   (z_k: the neuron's own earlier spikes).
+//! The reset term V_th z_k² is the paper's max{z_j^(n'), ẑ} form of eq. (17) written incrementally:
+//! at a spike A z_k − B = V_th z_k², so adding V_th z_k² to B sets V(z_k) = 0 and leaves I untouched.
+//! V = V_th ⇔ z² − A z + B = 0; the first upward crossing is the smaller root (eq. 19), evaluated
+//! without cancellation as z = 2B / (A + √D), D = A² − 4B (V_th = 1).
+//!
+//! The scan walks the levels (distinct input times) once for all neurons of the layer:
+//! per level, the weight rows of its events are summed (ties act as one event), A and B are
+//! updated with one multiply each, and a branch-free test selects the few neurons whose smaller
+//! root can lie in [z_L, z_{L+1}); only those run the scalar spike loop. O(events·J + levels·J + spikes).
+
+use crate::events::Events;
+
+/// One hidden spike, with what the backward pass needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spike {
+    /// Neuron index in its layer.
+    pub neuron: u32,
+    /// Index of the level whose interval holds the spike: events of levels `0..=level` shaped it.
+    pub level: u32,
+    /// z = exp(t/τ_I) of the spike.
+    pub z: f64,
+    /// √D at the crossing (global frame). √D / z = τ_I · dV/dt at the crossing.
+    pub sqrt_d: f64,
+}
+
+impl Spike {
+    /// Spike time t = τ_I ln z.
+    pub fn time(&self, tau_i: f64) -> f64 {
+        tau_i * self.z.ln()
+    }
+}
+
+/// What the forward pass of one hidden layer leaves for the backward pass and the statistics.
+#[derive(Clone, Debug, Default)]
+pub struct LayerTrace {
+    /// Spikes in emission order: by level, and in time order within each neuron.
+    pub spikes: Vec<Spike>,
+    /// Spike count per neuron.
+    pub counts: Vec<u32>,
+    /// Membrane potential V_j(t_out).
+    pub v_end: Vec<f64>,
+    /// Neurons whose spike train was cut by the spike cap (multi mode only).
+    pub truncated: u32,
+}
+
+/// Dynamics constants shared by the layers of one network.
+#[derive(Clone, Copy, Debug)]
+pub struct Dynamics {
+    /// c = τ_Iτ_V/(τ_I − τ_V) = τ_I for p = 2.
+    pub c: f64,
+    /// z_out = exp(t_out/τ_I).
+    pub z_out: f64,
+    /// Per-neuron spike cap (1 in single mode).
+    pub cap: u32,
+    /// Whether exceeding the cap is a truncation (multi mode) or the rule (single mode).
+    pub count_truncations: bool,
+}
+
+impl Dynamics {
+    pub fn new(cfg: &crate::config::NetConfig) -> Self {
+        Dynamics {
+            c: cfg.tau_i,
+            z_out: (cfg.t_out / cfg.tau_i).exp(),
+            cap: cfg.spike_cap(),
+            count_truncations: cfg.mode == crate::config::Mode::Multi,
+        }
+    }
+}
+
+/// Relative slack of the vector pre-test; it only admits extra candidates, which the exact
+/// scalar test then rejects, so it can never drop a spike.
+const PRETEST_SLACK: f64 = 1e-9;
+/// A computed root that falls below the interval start by at most this relative amount is a
+/// crossing exactly at the start, pushed down by rounding: it is accepted and clamped.
+const ROOT_SLACK: f64 = 1e-12;
+
+/// The smaller root of z² − A z + B in [lo, hi), as (z, √D), if any.
+#[inline]
+pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
+    let d = a * a - 4.0 * b;
+    if !(d >= 0.0) || !(a > 0.0) || !(b > 0.0) {
+        return None;
+    }
+    let sq = d.sqrt();
+    let z = 2.0 * b / (a + sq);
+    if z < hi && z >= lo * (1.0 - ROOT_SLACK) {
+        Some((z.max(lo), sq))
+    } else {
+        None
+    }
+}
+
+/// Per-neuron state of the scan.
+const ACTIVE: u8 = 0;
+const CAPPED: u8 = 1;
+const DONE: u8 = 2;
+
+/// Reusable buffers of a layer scan (avoid allocation per sample).
+#[derive(Default, Debug)]
+pub struct ScanBuffers {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    sw: Vec<f64>,
+    state: Vec<u8>,
+    cand: Vec<u32>,
+}
+
+/// Adds the weight rows of the events `range` of `ev` into `sw` (f32 weights, f64 sums).
+#[inline]
+pub(crate) fn sum_rows(sw: &mut [f64], w: &[f32], n_out: usize, src: &[u32]) {
+    sw.iter_mut().for_each(|s| *s = 0.0);
+    for &i in src {
+        let row = &w[i as usize * n_out..(i as usize + 1) * n_out];
+        for (s, &x) in sw.iter_mut().zip(row) {
+            *s += x as f64;
+        }
+    }
+}
+
+/// Forward pass of one spiking layer: `w` is `[n_in × n_out]` row-major (row = presynaptic).
+pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: &mut ScanBuffers) -> LayerTrace {
+    let j_n = n_out;
+    buf.a.clear();
+    buf.a.resize(j_n, 0.0);
+    buf.b.clear();
+    buf.b.resize(j_n, 0.0);
+    buf.sw.resize(j_n, 0.0);
+    buf.state.clear();
+    buf.state.resize(j_n, ACTIVE);
+    let mut tr = LayerTrace { spikes: Vec::new(), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
+    let levels = ev.levels();
+    for l in 0..levels {
+        let r = ev.level(l);
+        sum_rows(&mut buf.sw, w, n_out, &ev.src[r]);
+        let zl = ev.z[l];
+        let zn = if l + 1 < levels { ev.z[l + 1] } else { dy.z_out };
+        let ca = dy.c * zl;
+        let cb = ca * zl;
+        // Update A, B and collect candidates in one pass.
+        buf.cand.clear();
+        let lo2 = 2.0 * zl * (1.0 - PRETEST_SLACK);
+        let zl2 = zl * zl;
+        let zn2 = zn * zn;
+        let tol_l = PRETEST_SLACK * zl2;
+        let tol_n = PRETEST_SLACK * zn2;
+        for j in 0..j_n {
+            let a = buf.a[j] + ca * buf.sw[j];
+            let b = buf.b[j] + cb * buf.sw[j];
+            buf.a[j] = a;
+            buf.b[j] = b;
+            // Smaller root in [zl, zn) ⇔ D ≥ 0, vertex A/2 ≥ zl, f(zl) ≥ 0, and (f(zn) < 0 or A/2 < zn).
+            let d_ok = a * a >= 4.0 * b;
+            let right = a >= lo2;
+            let f_lo = zl2 - a * zl + b >= -tol_l;
+            let f_hi = zn2 - a * zn + b <= tol_n || a <= 2.0 * zn;
+            if d_ok & right & f_lo & f_hi & (buf.state[j] != DONE) {
+                buf.cand.push(j as u32);
+            }
+        }
+        for &j in &buf.cand {
+            let j = j as usize;
+            let mut lo = zl;
+            while let Some((z, sq)) = next_crossing(buf.a[j], buf.b[j], lo, zn) {
+                if buf.state[j] == CAPPED {
+                    tr.truncated += 1;
+                    buf.state[j] = DONE;
+                    break;
+                }
+                tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z, sqrt_d: sq });
+                tr.counts[j] += 1;
+                buf.b[j] += z * z; // reset V → 0 (V_th = 1); the current is not reset
+                lo = z;
+                if tr.counts[j] >= dy.cap {
+                    buf.state[j] = if dy.count_truncations { CAPPED } else { DONE };
+                    if buf.state[j] == DONE {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let zo = dy.z_out;
+    for j in 0..j_n {
+        tr.v_end[j] = buf.a[j] / zo - buf.b[j] / (zo * zo);
+    }
+    tr
+}
+
+/// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.
+pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, sw: &mut Vec<f64>) -> Vec<f64> {
+    let mut v = vec![0.0; n_out];
+    sw.resize(n_out, 0.0);
+    for l in 0..ev.levels() {
+        let r = ev.level(l);
+        sum_rows(sw, w, n_out, &ev.src[r]);
+        let rho = ev.z[l] / dy.z_out;
+        let s = dy.c * (rho - rho * rho);
+        for (vo, &x) in v.iter_mut().zip(sw.iter()) {
+            *vo += s * x;
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_matches_textbook_formula() {
+        let (a, b) = (5.0, 3.0);
+        let (z, sq) = next_crossing(a, b, 0.5, 10.0).unwrap();
+        let textbook = (a - (a * a - 4.0 * b).sqrt()) / 2.0;
+        assert!((z - textbook).abs() < 1e-14);
+        assert!((sq - 13f64.sqrt()).abs() < 1e-14);
+        assert!(next_crossing(a, b, 0.5, 0.6).is_none());
+        assert!(next_crossing(1.0, 1.0, 0.1, 10.0).is_none()); // D < 0
+        assert!(next_crossing(-5.0, 3.0, 0.1, 10.0).is_none());
+    }
+
+    #[test]
+    fn cancellation_free_when_b_tiny() {
+        // B ≪ A²: the textbook form loses all digits, 2B/(A+√D) keeps them.
+        let (a, b) = (1e8, 1e-3);
+        let (z, _) = next_crossing(a, b, 0.0, 1.0).unwrap();
+        assert!((z - 1e-11).abs() / 1e-11 < 1e-12, "{z}");
+    }
+}

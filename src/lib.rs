@@ -1,0 +1,21 @@
+//! multispike: spiking neural networks trained with exact spike-timing backpropagation, neurons
+//! allowed to fire many times (Yamamoto, Sakemi, Aihara). See `ARCHITECTURE.md` for the data flow.
+//!
+//! The compute core (everything but `wasm`) names no WebAssembly or JavaScript type.
+
+pub mod backward;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod encoding;
+pub mod error;
+pub mod events;
+pub mod forward;
+pub mod loss;
+pub mod model_file;
+pub mod network;
+pub mod optim;
+
+pub use config::{Mode, NetConfig};
+pub use error::{Error, Result};
+pub use network::{Network, Trace, Workspace};

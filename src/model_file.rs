@@ -1,0 +1,1 @@
+//! Model files (safetensors, format multispike-v1).

@@ -1,0 +1,199 @@
+//! A feed-forward network of LIF layers: weights, full forward pass and full backward pass of
+//! one sample. The layer maths lives in `forward` and `backward`; this file only chains layers.
+
+use crate::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats};
+use crate::config::NetConfig;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::forward::{forward_hidden, forward_readout, Dynamics, LayerTrace, ScanBuffers};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+
+/// Weights and configuration. `weights[l]` has shape `[layers[l], layers[l+1]]` (row = presynaptic).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    config: NetConfig,
+    weights: Vec<Array2<f32>>,
+}
+
+/// Everything the forward pass of one sample leaves behind.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// Input events of each weight layer (`events[0]` from the input spikes).
+    pub events: Vec<Events>,
+    /// One trace per hidden layer.
+    pub hidden: Vec<LayerTrace>,
+    /// Output membrane potentials V_o(t_out).
+    pub v_out: Vec<f64>,
+}
+
+impl Trace {
+    /// Total hidden spikes of this sample.
+    pub fn hidden_spikes(&self) -> usize {
+        self.hidden.iter().map(|h| h.spikes.len()).sum()
+    }
+}
+
+/// Reusable per-thread buffers.
+#[derive(Default, Debug)]
+pub struct Workspace {
+    scan: ScanBuffers,
+    back: BackBuffers,
+    sw: Vec<f64>,
+}
+
+impl Network {
+    /// Builds a network from given weights, validating configuration, shapes and finiteness.
+    pub fn new(config: NetConfig, weights: Vec<Array2<f32>>) -> Result<Self> {
+        config.validate()?;
+        if weights.len() != config.n_weight_layers() {
+            return Err(Error::Shape(format!(
+                "layers {} need {} weight matrices, got {}",
+                config.layers_string(),
+                config.n_weight_layers(),
+                weights.len()
+            )));
+        }
+        let mut ws = Vec::with_capacity(weights.len());
+        for (l, w) in weights.into_iter().enumerate() {
+            let want = (config.layers[l], config.layers[l + 1]);
+            if w.dim() != want {
+                return Err(Error::Shape(format!("weight matrix {l} has shape {:?}, expected {want:?}", w.dim())));
+            }
+            if let Some(i) = w.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite(format!(
+                    "weight matrix {l} entry ({}, {}) is {}",
+                    i / want.1,
+                    i % want.1,
+                    w.as_standard_layout()[[i / want.1, i % want.1]]
+                )));
+            }
+            ws.push(w.as_standard_layout().into_owned());
+        }
+        Ok(Network { config, weights: ws })
+    }
+
+    /// Gaussian initialisation N(mean, std²) for every layer, from a seeded ChaCha8 stream
+    /// (reproducible on every platform).
+    pub fn init_gaussian(config: NetConfig, seed: u64, mean: f64, std: f64) -> Result<Self> {
+        config.validate()?;
+        if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
+            return Err(Error::Config(format!("init mean/std must be finite and std ≥ 0, got {mean}/{std}")));
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let normal = Normal::new(mean, std).map_err(|e| Error::Config(e.to_string()))?;
+        let weights = (0..config.n_weight_layers())
+            .map(|l| {
+                let (r, c) = (config.layers[l], config.layers[l + 1]);
+                Array2::from_shape_fn((r, c), |_| normal.sample(&mut rng) as f32)
+            })
+            .collect();
+        Network::new(config, weights)
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    pub fn weights(&self) -> &[Array2<f32>] {
+        &self.weights
+    }
+
+    /// Mutable weights (shapes cannot change through this slice's elements' data).
+    pub fn weight_slices_mut(&mut self) -> Vec<&mut [f32]> {
+        self.weights.iter_mut().map(|w| w.as_slice_mut().expect("standard layout")).collect()
+    }
+
+    /// Dynamics constants of this configuration.
+    pub fn dynamics(&self) -> Dynamics {
+        Dynamics::new(&self.config)
+    }
+
+    fn w(&self, l: usize) -> &[f32] {
+        self.weights[l].as_slice().expect("standard layout")
+    }
+
+    /// Forward pass from one spike time per input neuron (+∞ or ≥ t_out: no spike).
+    pub fn forward_times(&self, times: &[f64]) -> Result<Trace> {
+        crate::encoding::validate_times(times, self.config.layers[0])?;
+        let ev = Events::from_times(times, self.config.tau_i, self.config.t_out);
+        Ok(self.forward_events(ev, &mut Workspace::default()))
+    }
+
+    /// Forward pass from prepared input events.
+    pub fn forward_events(&self, input: Events, ws: &mut Workspace) -> Trace {
+        let dy = self.dynamics();
+        let nl = self.config.n_weight_layers();
+        let mut tr = Trace { events: Vec::with_capacity(nl), hidden: Vec::with_capacity(nl - 1), v_out: Vec::new() };
+        tr.events.push(input);
+        for l in 0..nl - 1 {
+            let h = forward_hidden(&tr.events[l], self.w(l), self.config.layers[l + 1], &dy, &mut ws.scan);
+            let sp: Vec<(f64, u32)> = h.spikes.iter().map(|s| (s.z, s.neuron)).collect();
+            tr.hidden.push(h);
+            tr.events.push(Events::from_spikes(&sp));
+        }
+        tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy, &mut ws.sw);
+        tr
+    }
+
+    /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]` f64
+    /// buffer per weight layer) given dL/dv_out and dL/dV_j(t_out) per hidden layer (`g_hidden[l]`
+    /// may be empty for zero).
+    pub fn backward(
+        &self,
+        tr: &Trace,
+        dv_out: &[f64],
+        g_hidden: &[Vec<f64>],
+        grads: &mut [Vec<f64>],
+        ws: &mut Workspace,
+    ) -> BackwardStats {
+        let dy = self.dynamics();
+        let nl = self.config.n_weight_layers();
+        let eps = self.config.grazing_eps;
+        let mut st = BackwardStats::default();
+        // dL/dz of the events entering the current layer.
+        let mut dz_ev = vec![0.0; tr.events[nl - 1].len()];
+        backward_readout(
+            &tr.events[nl - 1],
+            self.w(nl - 1),
+            self.config.layers[nl],
+            &dy,
+            dv_out,
+            &mut grads[nl - 1],
+            if nl > 1 { Some(&mut dz_ev) } else { None },
+        );
+        for l in (0..nl - 1).rev() {
+            let h = &tr.hidden[l];
+            // Route event adjoints back to this layer's spikes.
+            let mut dz_spike = vec![0.0; h.spikes.len()];
+            let ev_next = &tr.events[l + 1];
+            for (e, &k) in ev_next.spike_id.iter().enumerate() {
+                dz_spike[k as usize] = dz_ev[e];
+            }
+            let need_in = l > 0;
+            let mut dz_in = vec![0.0; if need_in { tr.events[l].len() } else { 0 }];
+            let gv: &[f64] = g_hidden.get(l).map(|v| v.as_slice()).unwrap_or(&[]);
+            st += backward_hidden(
+                &tr.events[l],
+                self.w(l),
+                self.config.layers[l + 1],
+                &dy,
+                eps,
+                h,
+                &dz_spike,
+                gv,
+                &mut grads[l],
+                if need_in { Some(&mut dz_in) } else { None },
+                &mut ws.back,
+            );
+            dz_ev = dz_in;
+        }
+        st
+    }
+
+    /// Zeroed gradient buffers matching the weights.
+    pub fn zero_grads(&self) -> Vec<Vec<f64>> {
+        self.weights.iter().map(|w| vec![0.0; w.len()]).collect()
+    }
+}
