@@ -50,7 +50,8 @@ impl PixelEncoder {
         for &x in pixels {
             count[x as usize] += 1;
         }
-        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(pixels.len()), spike_id: Vec::new() };
+        let mut ev =
+            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(pixels.len()), spike_id: Vec::new() };
         // Brightest pixel first (earliest time); x = 0 is at t_out and dropped.
         let mut pos = [0u32; 256];
         let mut acc = 0u32;

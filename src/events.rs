@@ -47,7 +47,8 @@ impl Events {
     pub fn from_times(times: &[f64], tau_i: f64, t_out: f64) -> Events {
         let mut order: Vec<u32> = (0..times.len() as u32).filter(|&i| times[i as usize] < t_out).collect();
         order.sort_by(|&a, &b| times[a as usize].total_cmp(&times[b as usize]).then(a.cmp(&b)));
-        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(order.len()), spike_id: Vec::new() };
+        let mut ev =
+            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(order.len()), spike_id: Vec::new() };
         let mut last = f64::NAN;
         for &i in &order {
             let t = times[i as usize];
@@ -76,7 +77,8 @@ impl Events {
             za.total_cmp(&zb).then(na.cmp(&nb))
         });
         let n = order.len();
-        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::with_capacity(n) };
+        let mut ev =
+            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::with_capacity(n) };
         let mut last = f64::NAN;
         for &k in &order {
             let (z, neuron) = spikes[k as usize];

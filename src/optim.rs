@@ -47,7 +47,12 @@ pub struct Adam {
 impl Adam {
     /// Fresh state for layers of the given sizes (number of weights each).
     pub fn new(cfg: AdamConfig, sizes: &[usize]) -> Self {
-        Adam { cfg, m: sizes.iter().map(|&n| vec![0.0; n]).collect(), v: sizes.iter().map(|&n| vec![0.0; n]).collect(), t: 0 }
+        Adam {
+            cfg,
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            t: 0,
+        }
     }
 
     /// One update step: w ← w − lr · m̂ / (√v̂ + eps).
