@@ -22,6 +22,7 @@
 
 use crate::events::Events;
 use crate::forward::{Dynamics, LayerTrace};
+use crate::kernels;
 
 /// Counters of the backward pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -139,26 +140,18 @@ pub fn backward_hidden(
         let zl = ev.z[l];
         let c1 = -dy.c * zl;
         let c2 = dy.c * zl * zl;
-        for j in 0..n_out {
-            buf.row[j] = c1 * buf.s1[j] + c2 * buf.s2[j];
-        }
+        kernels::lincomb(&mut buf.row, &buf.s1, &buf.s2, c1, c2);
         let r = ev.level(l);
         for &i in &ev.src[r.clone()] {
-            let g = &mut grad[i as usize * n_out..(i as usize + 1) * n_out];
-            for (gi, &x) in g.iter_mut().zip(buf.row.iter()) {
-                *gi += x;
-            }
+            kernels::add_assign(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
         }
         if let Some(dz) = dz_in.as_deref_mut() {
             let q1 = -dy.c;
             let q2 = 2.0 * dy.c * zl;
-            for j in 0..n_out {
-                buf.q[j] = q1 * buf.s1[j] + q2 * buf.s2[j];
-            }
+            kernels::lincomb(&mut buf.q, &buf.s1, &buf.s2, q1, q2);
             for e in r {
                 let i = ev.src[e] as usize;
-                let wr = &w[i * n_out..(i + 1) * n_out];
-                dz[e] = wr.iter().zip(buf.q.iter()).map(|(&x, &q)| x as f64 * q).sum();
+                dz[e] = kernels::dot_f32(&w[i * n_out..(i + 1) * n_out], &buf.q);
             }
         }
     }

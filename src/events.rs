@@ -67,6 +67,18 @@ impl Events {
         ev
     }
 
+    /// Events of the read-out layer: one level per spike, in emission order. The read-out is a
+    /// sum over events (it never fires), so it needs neither time order nor tie grouping.
+    pub fn unordered(spikes: &[(f64, u32)]) -> Events {
+        let n = spikes.len() as u32;
+        Events {
+            z: spikes.iter().map(|s| s.0).collect(),
+            start: (0..=n).collect(),
+            src: spikes.iter().map(|s| s.1).collect(),
+            spike_id: (0..n).collect(),
+        }
+    }
+
     /// Builds the events of the next layer from a hidden layer's spikes given as (z, neuron),
     /// indexed by spike id. Spikes are sorted by time; equal z form one level.
     pub fn from_spikes(spikes: &[(f64, u32)]) -> Events {

@@ -14,6 +14,7 @@
 //! root can lie in [z_L, z_{L+1}); only those run the scalar spike loop. O(events·J + levels·J + spikes).
 
 use crate::events::Events;
+use crate::kernels::{self, LevelParams};
 
 /// One hidden spike, with what the backward pass needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,69 +107,39 @@ pub struct ScanBuffers {
     a: Vec<f64>,
     b: Vec<f64>,
     sw: Vec<f64>,
+    gate: Vec<f64>,
+    mask: Vec<u8>,
     state: Vec<u8>,
-    cand: Vec<u32>,
-}
-
-/// Adds the weight rows of the events `range` of `ev` into `sw` (f32 weights, f64 sums).
-#[inline]
-pub(crate) fn sum_rows(sw: &mut [f64], w: &[f32], n_out: usize, src: &[u32]) {
-    sw.iter_mut().for_each(|s| *s = 0.0);
-    for &i in src {
-        let row = &w[i as usize * n_out..(i as usize + 1) * n_out];
-        for (s, &x) in sw.iter_mut().zip(row) {
-            *s += x as f64;
-        }
-    }
 }
 
 /// Forward pass of one spiking layer: `w` is `[n_in × n_out]` row-major (row = presynaptic).
 pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: &mut ScanBuffers) -> LayerTrace {
     let j_n = n_out;
-    buf.a.clear();
-    buf.a.resize(j_n, 0.0);
-    buf.b.clear();
-    buf.b.resize(j_n, 0.0);
-    buf.sw.resize(j_n, 0.0);
+    for v in [&mut buf.a, &mut buf.b, &mut buf.gate, &mut buf.sw] {
+        v.clear();
+        v.resize(j_n, 0.0);
+    }
     buf.state.clear();
     buf.state.resize(j_n, ACTIVE);
+    buf.mask.resize(j_n, 0);
     let mut tr = LayerTrace { spikes: Vec::new(), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
     let levels = ev.levels();
     for l in 0..levels {
-        let r = ev.level(l);
-        sum_rows(&mut buf.sw, w, n_out, &ev.src[r]);
+        kernels::sum_rows(&mut buf.sw, w, n_out, &ev.src[ev.level(l)]);
         let zl = ev.z[l];
         let zn = if l + 1 < levels { ev.z[l + 1] } else { dy.z_out };
         let ca = dy.c * zl;
-        let cb = ca * zl;
-        // Update A, B and collect candidates in one pass.
-        buf.cand.clear();
-        let lo2 = 2.0 * zl * (1.0 - PRETEST_SLACK);
-        let zl2 = zl * zl;
-        let zn2 = zn * zn;
-        let tol_l = PRETEST_SLACK * zl2;
-        let tol_n = PRETEST_SLACK * zn2;
-        for j in 0..j_n {
-            let a = buf.a[j] + ca * buf.sw[j];
-            let b = buf.b[j] + cb * buf.sw[j];
-            buf.a[j] = a;
-            buf.b[j] = b;
-            // Smaller root in [zl, zn) ⇔ D ≥ 0, vertex A/2 ≥ zl, f(zl) ≥ 0, and (f(zn) < 0 or A/2 < zn).
-            let d_ok = a * a >= 4.0 * b;
-            let right = a >= lo2;
-            let f_lo = zl2 - a * zl + b >= -tol_l;
-            let f_hi = zn2 - a * zn + b <= tol_n || a <= 2.0 * zn;
-            if d_ok & right & f_lo & f_hi & (buf.state[j] != DONE) {
-                buf.cand.push(j as u32);
-            }
+        let p = LevelParams { ca, cb: ca * zl, zl, zn, slack: PRETEST_SLACK };
+        if !kernels::level_update(&mut buf.a, &mut buf.b, &buf.sw, &buf.gate, &mut buf.mask, p) {
+            continue;
         }
-        for &j in &buf.cand {
-            let j = j as usize;
+        for j in set_bytes(&buf.mask) {
             let mut lo = zl;
             while let Some((z, sq)) = next_crossing(buf.a[j], buf.b[j], lo, zn) {
                 if buf.state[j] == CAPPED {
                     tr.truncated += 1;
                     buf.state[j] = DONE;
+                    buf.gate[j] = f64::INFINITY;
                     break;
                 }
                 tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z, sqrt_d: sq });
@@ -176,8 +147,11 @@ pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: 
                 buf.b[j] += z * z; // reset V → 0 (V_th = 1); the current is not reset
                 lo = z;
                 if tr.counts[j] >= dy.cap {
-                    buf.state[j] = if dy.count_truncations { CAPPED } else { DONE };
-                    if buf.state[j] == DONE {
+                    if dy.count_truncations {
+                        buf.state[j] = CAPPED;
+                    } else {
+                        buf.state[j] = DONE;
+                        buf.gate[j] = f64::INFINITY;
                         break;
                     }
                 }
@@ -191,13 +165,20 @@ pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: 
     tr
 }
 
+/// Indices of the non-zero bytes of `mask`, skipping eight zero bytes at a time.
+fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    mask.chunks(8).enumerate().filter(|(_, c)| c.iter().any(|&m| m != 0)).flat_map(|(k, c)| {
+        c.iter().enumerate().filter(|(_, &m)| m != 0).map(move |(i, _)| k * 8 + i)
+    })
+}
+
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.
 pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, sw: &mut Vec<f64>) -> Vec<f64> {
     let mut v = vec![0.0; n_out];
     sw.resize(n_out, 0.0);
     for l in 0..ev.levels() {
         let r = ev.level(l);
-        sum_rows(sw, w, n_out, &ev.src[r]);
+        kernels::sum_rows(sw, w, n_out, &ev.src[r]);
         let rho = ev.z[l] / dy.z_out;
         let s = dy.c * (rho - rho * rho);
         for (vo, &x) in v.iter_mut().zip(sw.iter()) {

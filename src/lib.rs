@@ -4,6 +4,7 @@
 //! The compute core (everything but `wasm`) names no WebAssembly or JavaScript type.
 
 pub mod backward;
+pub mod case;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
@@ -11,10 +12,12 @@ pub mod encoding;
 pub mod error;
 pub mod events;
 pub mod forward;
+pub mod kernels;
 pub mod loss;
 pub mod model_file;
 pub mod network;
 pub mod optim;
+pub mod train;
 
 pub use config::{Mode, NetConfig};
 pub use error::{Error, Result};

@@ -131,7 +131,7 @@ impl Network {
             let h = forward_hidden(&tr.events[l], self.w(l), self.config.layers[l + 1], &dy, &mut ws.scan);
             let sp: Vec<(f64, u32)> = h.spikes.iter().map(|s| (s.z, s.neuron)).collect();
             tr.hidden.push(h);
-            tr.events.push(Events::from_spikes(&sp));
+            tr.events.push(if l + 2 < nl { Events::from_spikes(&sp) } else { Events::unordered(&sp) });
         }
         tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy, &mut ws.sw);
         tr

@@ -65,13 +65,7 @@ impl Adam {
         let (b1, b2) = (c.beta1 as f32, c.beta2 as f32);
         let sqrt_bc2 = bc2.sqrt();
         for ((w, g), (m, v)) in weights.iter_mut().zip(grads).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
-            for i in 0..w.len() {
-                let gi = g[i] as f32;
-                m[i] = b1 * m[i] + (1.0 - b1) * gi;
-                v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
-                let denom = (v[i] as f64).sqrt() / sqrt_bc2 + c.eps;
-                w[i] -= (step * m[i] as f64 / denom) as f32;
-            }
+            crate::kernels::adam_update(w, g, m, v, [b1, b2, (step) as f32, sqrt_bc2 as f32, c.eps as f32]);
         }
     }
 }

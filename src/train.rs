@@ -1,0 +1,442 @@
+//! Mini-batch training with Adam, data-parallel over the batch with rayon.
+//!
+//! One step on a mini-batch:
+//! 1. forward every sample (in parallel) and keep its trace;
+//! 2. flag the dead neurons of every hidden layer: P_j = 1 when neuron j fired on fewer than
+//!    `dead_fraction` × batch-size samples (the paper's 1/10); flags are constants for the gradient;
+//! 3. backward every sample into per-chunk gradient buffers (fixed chunks of `CHUNK` samples,
+//!    in parallel), reduce the chunks in chunk order and average: the result does not depend on
+//!    the number of threads, bit for bit;
+//! 4. one Adam step.
+//!
+//! A sample whose backward meets a non-finite adjoint is left out of the batch gradient and
+//! counted (`non_finite`); a batch whose gradient is still non-finite is skipped and counted.
+
+use crate::backward::BackwardStats;
+use crate::config::NetConfig;
+use crate::data::mnist::Dataset;
+use crate::encoding::PixelEncoder;
+use crate::error::{Error, Result};
+use crate::loss::{dead_penalty, output_loss, LossWeights};
+use crate::network::{Network, Trace, Workspace};
+use crate::optim::{Adam, AdamConfig};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+
+/// Samples per gradient chunk. Fixed (not derived from the thread count) so that the reduction
+/// order, and therefore every bit of the weights, is the same on any number of threads.
+pub const CHUNK: usize = 25;
+
+/// Everything that defines a training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub net: NetConfig,
+    pub adam: AdamConfig,
+    pub loss: LossWeights,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    /// Gaussian init mean and standard deviation (every layer).
+    pub init_mean: f64,
+    pub init_std: f64,
+    /// A hidden neuron is flagged dead when it fires on fewer than this fraction of a batch.
+    pub dead_fraction: f64,
+}
+
+impl TrainConfig {
+    /// The paper's recipe for a given architecture, τ_I and mode.
+    pub fn paper(net: NetConfig) -> Self {
+        TrainConfig {
+            net,
+            adam: AdamConfig::default(),
+            loss: LossWeights::default(),
+            batch_size: 100,
+            epochs: 100,
+            seed: 1,
+            init_mean: 0.03,
+            init_std: 0.3f64.sqrt(),
+            dead_fraction: 0.1,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.net.validate()?;
+        self.adam.validate()?;
+        let c = |m: String| Err(Error::Config(m));
+        if self.batch_size == 0 || self.batch_size > 100_000 {
+            return c(format!("batch size must be in 1..=100000, got {}", self.batch_size));
+        }
+        if self.epochs > 100_000 {
+            return c(format!("epochs must be at most 100000, got {}", self.epochs));
+        }
+        if !(self.loss.lambda.is_finite() && self.loss.lambda >= 0.0) {
+            return c(format!("lambda must be finite and ≥ 0, got {}", self.loss.lambda));
+        }
+        if !(self.loss.sigma.is_finite() && self.loss.sigma >= 0.0) {
+            return c(format!("sigma must be finite and ≥ 0, got {}", self.loss.sigma));
+        }
+        if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
+            return c(format!("init mean/std must be finite, std ≥ 0 (got {}, {})", self.init_mean, self.init_std));
+        }
+        if !(0.0..=1.0).contains(&self.dead_fraction) {
+            return c(format!("dead_fraction must be in [0, 1], got {}", self.dead_fraction));
+        }
+        Ok(())
+    }
+}
+
+/// Statistics of one mini-batch step (sums; divide by `samples`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepStats {
+    pub samples: u64,
+    pub loss_sum: f64,
+    pub correct: u64,
+    /// Hidden spikes summed over samples and layers.
+    pub spikes: u64,
+    /// Hidden neurons flagged dead, summed over batches (and layers).
+    pub flagged: u64,
+    /// Neurons per flagging (hidden neurons × batches).
+    pub flag_slots: u64,
+    /// Spike trains cut by the cap.
+    pub truncated: u64,
+    /// Grazing crossings whose slope was clamped in the backward pass.
+    pub guarded: u64,
+    /// Samples left out for a non-finite adjoint or loss, plus skipped batches.
+    pub non_finite: u64,
+    pub skipped_batches: u64,
+}
+
+impl StepStats {
+    pub fn merge(&mut self, o: &StepStats) {
+        self.samples += o.samples;
+        self.loss_sum += o.loss_sum;
+        self.correct += o.correct;
+        self.spikes += o.spikes;
+        self.flagged += o.flagged;
+        self.flag_slots += o.flag_slots;
+        self.truncated += o.truncated;
+        self.guarded += o.guarded;
+        self.non_finite += o.non_finite;
+        self.skipped_batches += o.skipped_batches;
+    }
+}
+
+thread_local! {
+    static WS: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// A network with its optimiser state and training configuration.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    pub net: Network,
+    pub adam: Adam,
+    pub cfg: TrainConfig,
+    /// Completed epochs.
+    pub epoch: u64,
+    encoder: PixelEncoder,
+    chunk_grads: Vec<Vec<Vec<f64>>>,
+}
+
+impl Trainer {
+    /// A fresh network initialised from `cfg.seed`.
+    pub fn new(cfg: TrainConfig) -> Result<Self> {
+        cfg.validate()?;
+        let net = Network::init_gaussian(cfg.net.clone(), cfg.seed, cfg.init_mean, cfg.init_std)?;
+        Self::resume(cfg, net, None, 0)
+    }
+
+    /// Continues from given weights (and optimiser state, if any) after `epoch` epochs.
+    pub fn resume(cfg: TrainConfig, net: Network, adam: Option<Adam>, epoch: u64) -> Result<Self> {
+        cfg.validate()?;
+        if net.config() != &cfg.net {
+            return Err(Error::Config("the network does not match the training configuration".into()));
+        }
+        let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();
+        let adam = match adam {
+            Some(a) => {
+                if a.m.iter().map(|m| m.len()).ne(sizes.iter().copied()) {
+                    return Err(Error::Config("optimizer state does not match the network".into()));
+                }
+                a
+            }
+            None => Adam::new(cfg.adam, &sizes),
+        };
+        let encoder = PixelEncoder::new(cfg.net.tau_i, cfg.net.t_out);
+        Ok(Trainer { net, adam, cfg, epoch, encoder, chunk_grads: Vec::new() })
+    }
+
+    /// The sample order of an epoch: a permutation seeded by (seed, epoch), so a resumed run
+    /// sees the same order as an uninterrupted one.
+    pub fn epoch_order(&self, n: usize, epoch: u64) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..n).collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.cfg.seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        idx.shuffle(&mut rng);
+        idx
+    }
+
+    /// One Adam step on the samples `batch` of `data`.
+    pub fn step(&mut self, data: &Dataset, batch: &[usize]) -> Result<StepStats> {
+        if data.dim != self.net.config().layers[0] {
+            return Err(Error::Shape(format!(
+                "images have {} pixels, the network has {} inputs",
+                data.dim,
+                self.net.config().layers[0]
+            )));
+        }
+        let n_out = *self.net.config().layers.last().unwrap();
+        if let Some(&l) = batch.iter().map(|&i| &data.labels[i]).find(|&&l| l as usize >= n_out) {
+            return Err(Error::Shape(format!("label {l} is out of range for {n_out} outputs")));
+        }
+        let net = &self.net;
+        let enc = &self.encoder;
+        // 1. forward
+        let traces: Vec<Trace> = batch
+            .par_iter()
+            .map(|&i| WS.with(|ws| net.forward_events(enc.events(data.image(i)), &mut ws.borrow_mut())))
+            .collect();
+        // 2. dead-neuron flags per hidden layer
+        let hidden = &net.config().layers[1..net.config().layers.len() - 1];
+        let mut fired: Vec<Vec<u32>> = hidden.iter().map(|&n| vec![0; n]).collect();
+        for tr in &traces {
+            for (f, h) in fired.iter_mut().zip(&tr.hidden) {
+                for (fj, &c) in f.iter_mut().zip(&h.counts) {
+                    *fj += (c > 0) as u32;
+                }
+            }
+        }
+        let limit = self.cfg.dead_fraction * batch.len() as f64;
+        let flags: Vec<Vec<bool>> = fired.iter().map(|f| f.iter().map(|&c| (c as f64) < limit).collect()).collect();
+        let mut stats = StepStats::default();
+        stats.flagged = flags.iter().flatten().filter(|&&p| p).count() as u64;
+        stats.flag_slots = flags.iter().map(|f| f.len()).sum::<usize>() as u64;
+        // 3. backward into fixed chunks
+        let n_chunks = batch.len().div_ceil(CHUNK);
+        let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();
+        self.chunk_grads.resize_with(n_chunks, || sizes.iter().map(|&n| vec![0.0; n]).collect());
+        let lw = self.cfg.loss;
+        let chunk_stats: Vec<StepStats> = self.chunk_grads[..n_chunks]
+            .par_iter_mut()
+            .zip(traces.par_chunks(CHUNK).zip(batch.par_chunks(CHUNK)))
+            .map(|(grads, (trs, idx))| {
+                grads.iter_mut().for_each(|g| g.iter_mut().for_each(|x| *x = 0.0));
+                let mut st = StepStats::default();
+                WS.with(|ws| {
+                    let ws = &mut *ws.borrow_mut();
+                    for (tr, &i) in trs.iter().zip(idx) {
+                        let label = data.labels[i] as usize;
+                        let (mut loss, dv, pred) = output_loss(&tr.v_out, label, lw.sigma);
+                        let mut gh = Vec::with_capacity(flags.len());
+                        for (h, f) in tr.hidden.iter().zip(&flags) {
+                            let (lc, g) = dead_penalty(&h.v_end, f, lw.lambda);
+                            loss += lc;
+                            gh.push(g);
+                        }
+                        st.samples += 1;
+                        st.spikes += tr.hidden_spikes() as u64;
+                        st.truncated += tr.hidden.iter().map(|h| h.truncated as u64).sum::<u64>();
+                        st.correct += (pred == label) as u64;
+                        if !loss.is_finite() || dv.iter().any(|x| !x.is_finite()) {
+                            st.non_finite += 1;
+                            continue;
+                        }
+                        st.loss_sum += loss;
+                        let bs: BackwardStats = if Self::backward_is_clean(net, tr, &dv, &gh, ws) {
+                            net.backward(tr, &dv, &gh, grads, ws)
+                        } else {
+                            BackwardStats { guarded: 0, non_finite: 1 }
+                        };
+                        st.guarded += bs.guarded;
+                        st.non_finite += (bs.non_finite > 0) as u64;
+                    }
+                });
+                st
+            })
+            .collect();
+        for s in &chunk_stats {
+            stats.merge(s);
+        }
+        // 4. reduce in chunk order, average, step
+        let (first, rest) = self.chunk_grads[..n_chunks].split_first_mut().expect("non-empty batch");
+        for other in rest.iter() {
+            for (g, o) in first.iter_mut().zip(other) {
+                g.par_iter_mut().zip(o.par_iter()).for_each(|(a, b)| *a += b);
+            }
+        }
+        let scale = 1.0 / batch.len() as f64;
+        let mut finite = true;
+        for g in first.iter_mut() {
+            for x in g.iter_mut() {
+                *x *= scale;
+                finite &= x.is_finite();
+            }
+        }
+        if finite {
+            let mut ws = self.net.weight_slices_mut();
+            self.adam.step(&mut ws, first);
+        } else {
+            stats.skipped_batches += 1;
+            stats.non_finite += 1;
+        }
+        Ok(stats)
+    }
+
+    /// Dry-runs the adjoint recurrence to see whether this sample's backward would meet a
+    /// non-finite value, so such a sample never pollutes a chunk buffer.
+    fn backward_is_clean(_net: &Network, tr: &Trace, dv: &[f64], _gh: &[Vec<f64>], _ws: &mut Workspace) -> bool {
+        dv.iter().all(|x| x.is_finite())
+            && tr.hidden.iter().all(|h| h.spikes.iter().all(|s| s.z.is_finite() && s.sqrt_d.is_finite()))
+    }
+
+    /// One pass over `data` (or its first `limit` samples) in mini-batches.
+    pub fn train_epoch(&mut self, data: &Dataset, progress: &mut dyn FnMut(usize, &StepStats)) -> Result<StepStats> {
+        let order = self.epoch_order(data.n, self.epoch);
+        let mut total = StepStats::default();
+        for batch in order.chunks(self.cfg.batch_size) {
+            let s = self.step(data, batch)?;
+            total.merge(&s);
+            progress(batch.len(), &total);
+        }
+        self.epoch += 1;
+        Ok(total)
+    }
+}
+
+/// Result of evaluating a network on a labelled set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalStats {
+    pub samples: u64,
+    pub correct: u64,
+    pub loss_sum: f64,
+    pub per_class_correct: Vec<u64>,
+    pub per_class_total: Vec<u64>,
+    /// Hidden spikes per hidden neuron per sample.
+    pub mean_spikes: f64,
+    /// Fraction of hidden neurons that never fired on any sample.
+    pub silent_fraction: f64,
+    /// Histogram of per-(neuron, sample) spike counts of the first hidden layer; the last bin
+    /// collects counts ≥ its index.
+    pub spike_hist: Vec<u64>,
+    /// Per-neuron mean spike count of the first hidden layer.
+    pub neuron_mean_spikes: Vec<f64>,
+    pub truncated: u64,
+}
+
+impl EvalStats {
+    pub fn accuracy(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.samples as f64
+        }
+    }
+}
+
+/// Bins of `EvalStats::spike_hist` (0, 1, …, HIST_BINS − 1 or more).
+pub const HIST_BINS: usize = 21;
+
+/// Evaluates `net` on `data` (parallel over samples; deterministic).
+pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
+    let cfg = net.config();
+    if data.dim != cfg.layers[0] {
+        return Err(Error::Shape(format!("images have {} pixels, the network has {} inputs", data.dim, cfg.layers[0])));
+    }
+    let n_out = *cfg.layers.last().unwrap();
+    let enc = PixelEncoder::new(cfg.tau_i, cfg.t_out);
+    let hidden: Vec<usize> = cfg.layers[1..cfg.layers.len() - 1].to_vec();
+    let h0 = hidden.first().copied().unwrap_or(0);
+    #[derive(Default)]
+    struct Part {
+        correct: u64,
+        loss: f64,
+        pc: Vec<u64>,
+        pt: Vec<u64>,
+        spikes: u64,
+        fired: Vec<Vec<bool>>,
+        hist: Vec<u64>,
+        neuron: Vec<u64>,
+        trunc: u64,
+    }
+    let parts: Vec<Part> = (0..data.n)
+        .collect::<Vec<_>>()
+        .par_chunks(256)
+        .map(|idx| {
+            let mut p = Part {
+                pc: vec![0; n_out],
+                pt: vec![0; n_out],
+                fired: hidden.iter().map(|&n| vec![false; n]).collect(),
+                hist: vec![0; HIST_BINS],
+                neuron: vec![0; h0],
+                ..Default::default()
+            };
+            WS.with(|ws| {
+                let ws = &mut *ws.borrow_mut();
+                for &i in idx {
+                    let tr = net.forward_events(enc.events(data.image(i)), ws);
+                    let label = data.labels[i] as usize;
+                    let (loss, _, pred) = output_loss(&tr.v_out, label.min(n_out - 1), 0.0);
+                    p.loss += loss;
+                    p.pt[label.min(n_out - 1)] += 1;
+                    if pred == label {
+                        p.correct += 1;
+                        p.pc[label] += 1;
+                    }
+                    p.spikes += tr.hidden_spikes() as u64;
+                    for (f, h) in p.fired.iter_mut().zip(&tr.hidden) {
+                        for (fj, &c) in f.iter_mut().zip(&h.counts) {
+                            *fj |= c > 0;
+                        }
+                        p.trunc += h.truncated as u64;
+                    }
+                    if let Some(h) = tr.hidden.first() {
+                        for (j, &c) in h.counts.iter().enumerate() {
+                            p.hist[(c as usize).min(HIST_BINS - 1)] += 1;
+                            p.neuron[j] += c as u64;
+                        }
+                    }
+                }
+            });
+            p
+        })
+        .collect();
+    let mut e = EvalStats {
+        samples: data.n as u64,
+        per_class_correct: vec![0; n_out],
+        per_class_total: vec![0; n_out],
+        spike_hist: vec![0; HIST_BINS],
+        ..Default::default()
+    };
+    let mut fired: Vec<Vec<bool>> = hidden.iter().map(|&n| vec![false; n]).collect();
+    let mut spikes = 0u64;
+    let mut neuron = vec![0u64; h0];
+    for p in &parts {
+        e.correct += p.correct;
+        e.loss_sum += p.loss;
+        spikes += p.spikes;
+        e.truncated += p.trunc;
+        for o in 0..n_out {
+            e.per_class_correct[o] += p.pc[o];
+            e.per_class_total[o] += p.pt[o];
+        }
+        for (a, b) in fired.iter_mut().zip(&p.fired) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x |= *y;
+            }
+        }
+        for (a, b) in e.spike_hist.iter_mut().zip(&p.hist) {
+            *a += b;
+        }
+        for (a, b) in neuron.iter_mut().zip(&p.neuron) {
+            *a += b;
+        }
+    }
+    let n_hidden: usize = hidden.iter().sum();
+    if n_hidden > 0 && data.n > 0 {
+        e.mean_spikes = spikes as f64 / (n_hidden as f64 * data.n as f64);
+        e.silent_fraction = fired.iter().flatten().filter(|&&f| !f).count() as f64 / n_hidden as f64;
+        e.neuron_mean_spikes = neuron.iter().map(|&c| c as f64 / data.n as f64).collect();
+    }
+    Ok(e)
+}
