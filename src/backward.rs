@@ -22,7 +22,7 @@
 
 use crate::events::Events;
 use crate::forward::{Dynamics, LayerTrace};
-use crate::kernels;
+use crate::kernels::{self, GradElem};
 
 /// Counters of the backward pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub struct BackBuffers {
 /// * `grad`: `[n_in × n_out]` accumulator of dL/dW.
 /// * `dz_in`: if given, receives dL/dz of every event of `ev` (for the previous layer).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_hidden(
+pub fn backward_hidden<G: GradElem>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
@@ -68,7 +68,7 @@ pub fn backward_hidden(
     tr: &LayerTrace,
     dz_spike: &[f64],
     g_v: &[f64],
-    grad: &mut [f64],
+    grad: &mut [G],
     mut dz_in: Option<&mut [f64]>,
     buf: &mut BackBuffers,
 ) -> BackwardStats {
@@ -143,7 +143,7 @@ pub fn backward_hidden(
         kernels::lincomb(&mut buf.row, &buf.s1, &buf.s2, c1, c2);
         let r = ev.level(l);
         for &i in &ev.src[r.clone()] {
-            kernels::add_assign(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
+            G::add_row(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
         }
         if let Some(dz) = dz_in.as_deref_mut() {
             let q1 = -dy.c;
@@ -159,16 +159,17 @@ pub fn backward_hidden(
 }
 
 /// Backward pass of the read-out layer, given g = dL/dv_out.
-pub fn backward_readout(
+pub fn backward_readout<G: GradElem>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
     dy: &Dynamics,
     g: &[f64],
-    grad: &mut [f64],
+    grad: &mut [G],
     mut dz_in: Option<&mut [f64]>,
 ) {
     let zo = dy.z_out;
+    let mut row = vec![0.0; n_out];
     for l in 0..ev.levels() {
         let z = ev.z[l];
         let rho = z / zo;
@@ -176,10 +177,10 @@ pub fn backward_readout(
         let ds = dy.c * (1.0 / zo - 2.0 * z / (zo * zo));
         for e in ev.level(l) {
             let i = ev.src[e] as usize;
-            let gr = &mut grad[i * n_out..(i + 1) * n_out];
-            for (gi, &go) in gr.iter_mut().zip(g) {
-                *gi += go * s;
+            for (r, &go) in row.iter_mut().zip(g) {
+                *r = go * s;
             }
+            G::add_row(&mut grad[i * n_out..(i + 1) * n_out], &row);
             if let Some(dz) = dz_in.as_deref_mut() {
                 let wr = &w[i * n_out..(i + 1) * n_out];
                 dz[e] = ds * wr.iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();

@@ -87,6 +87,11 @@ pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
     if !(d >= 0.0) || !(a > 0.0) || !(b > 0.0) {
         return None;
     }
+    // Cheap rejections before the square root (loosened like the vector pre-test): the vertex
+    // A/2 must not lie left of `lo`, and the root must not lie right of `hi`.
+    if a < 2.0 * lo * (1.0 - PRETEST_SLACK) || (hi * hi - a * hi + b > PRETEST_SLACK * hi * hi && a > 2.0 * hi) {
+        return None;
+    }
     let sq = d.sqrt();
     let z = 2.0 * b / (a + sq);
     if z < hi && z >= lo * (1.0 - ROOT_SLACK) {
@@ -165,11 +170,23 @@ pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: 
     tr
 }
 
-/// Indices of the non-zero bytes of `mask`, skipping eight zero bytes at a time.
+/// Indices of the non-zero bytes of a 0/1 `mask`, eight bytes at a time.
 fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    mask.chunks(8).enumerate().filter(|(_, c)| c.iter().any(|&m| m != 0)).flat_map(|(k, c)| {
-        c.iter().enumerate().filter(|(_, &m)| m != 0).map(move |(i, _)| k * 8 + i)
-    })
+    let words = mask.chunks_exact(8);
+    let tail_start = mask.len() - words.remainder().len();
+    let head = words.enumerate().flat_map(|(k, c)| {
+        let mut m = u64::from_le_bytes(c.try_into().expect("chunk of 8"));
+        std::iter::from_fn(move || {
+            if m == 0 {
+                return None;
+            }
+            let byte = (m.trailing_zeros() / 8) as usize;
+            m &= !(0xffu64 << (byte * 8));
+            Some(k * 8 + byte)
+        })
+    });
+    let tail = mask[tail_start..].iter().enumerate().filter(|(_, &m)| m != 0).map(move |(i, _)| tail_start + i);
+    head.chain(tail)
 }
 
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.

@@ -116,6 +116,45 @@ dispatch! {
 }
 
 dispatch! {
+    /// `y += x` elementwise, into an f32 accumulator.
+    pub fn add_assign_f32(y: &mut [f32], x: &[f64]) {
+        for (a, &b) in y.iter_mut().zip(x) {
+            *a += b as f32;
+        }
+    }
+}
+
+/// Element type of a gradient accumulator: f64 for exact checks, f32 for the training chunks
+/// (half the memory traffic of the hottest backward loop).
+pub trait GradElem: Copy + Default + Send + Sync + 'static {
+    /// `dst += src` elementwise.
+    fn add_row(dst: &mut [Self], src: &[f64]);
+    fn to_f64(self) -> f64;
+}
+
+impl GradElem for f64 {
+    #[inline]
+    fn add_row(dst: &mut [f64], src: &[f64]) {
+        add_assign(dst, src)
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl GradElem for f32 {
+    #[inline]
+    fn add_row(dst: &mut [f32], src: &[f64]) {
+        add_assign_f32(dst, src)
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+dispatch! {
     /// `row = c1·s1 + c2·s2` elementwise.
     pub fn lincomb(row: &mut [f64], s1: &[f64], s2: &[f64], c1: f64, c2: f64) {
         for ((r, &x), &y) in row.iter_mut().zip(s1).zip(s2) {

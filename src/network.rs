@@ -5,6 +5,7 @@ use crate::backward::{backward_hidden, backward_readout, BackBuffers, BackwardSt
 use crate::config::NetConfig;
 use crate::error::{Error, Result};
 use crate::events::Events;
+use crate::kernels::GradElem;
 use crate::forward::{forward_hidden, forward_readout, Dynamics, LayerTrace, ScanBuffers};
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -140,12 +141,12 @@ impl Network {
     /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]` f64
     /// buffer per weight layer) given dL/dv_out and dL/dV_j(t_out) per hidden layer (`g_hidden[l]`
     /// may be empty for zero).
-    pub fn backward(
+    pub fn backward<G: GradElem>(
         &self,
         tr: &Trace,
         dv_out: &[f64],
         g_hidden: &[Vec<f64>],
-        grads: &mut [Vec<f64>],
+        grads: &mut [Vec<G>],
         ws: &mut Workspace,
     ) -> BackwardStats {
         let dy = self.dynamics();

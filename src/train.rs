@@ -137,7 +137,9 @@ pub struct Trainer {
     /// Completed epochs.
     pub epoch: u64,
     encoder: PixelEncoder,
-    chunk_grads: Vec<Vec<Vec<f64>>>,
+    /// Per-chunk gradient accumulators (f32) and the reduced batch gradient (f64).
+    chunk_grads: Vec<Vec<Vec<f32>>>,
+    reduced: Vec<Vec<f64>>,
 }
 
 impl Trainer {
@@ -165,7 +167,7 @@ impl Trainer {
             None => Adam::new(cfg.adam, &sizes),
         };
         let encoder = PixelEncoder::new(cfg.net.tau_i, cfg.net.t_out);
-        Ok(Trainer { net, adam, cfg, epoch, encoder, chunk_grads: Vec::new() })
+        Ok(Trainer { net, adam, cfg, epoch, encoder, chunk_grads: Vec::new(), reduced: Vec::new() })
     }
 
     /// The sample order of an epoch: a permutation seeded by (seed, epoch), so a resumed run
@@ -215,7 +217,9 @@ impl Trainer {
         // 3. backward into fixed chunks
         let n_chunks = batch.len().div_ceil(CHUNK);
         let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();
-        self.chunk_grads.resize_with(n_chunks, || sizes.iter().map(|&n| vec![0.0; n]).collect());
+        if self.chunk_grads.len() < n_chunks {
+            self.chunk_grads.resize_with(n_chunks, || sizes.iter().map(|&n| vec![0.0; n]).collect());
+        }
         let lw = self.cfg.loss;
         let chunk_stats: Vec<StepStats> = self.chunk_grads[..n_chunks]
             .par_iter_mut()
@@ -258,24 +262,26 @@ impl Trainer {
         for s in &chunk_stats {
             stats.merge(s);
         }
-        // 4. reduce in chunk order, average, step
-        let (first, rest) = self.chunk_grads[..n_chunks].split_first_mut().expect("non-empty batch");
-        for other in rest.iter() {
-            for (g, o) in first.iter_mut().zip(other) {
-                g.par_iter_mut().zip(o.par_iter()).for_each(|(a, b)| *a += b);
-            }
-        }
+        // 4. reduce in chunk order (fixed, whatever the thread count), average, step
         let scale = 1.0 / batch.len() as f64;
-        let mut finite = true;
-        for g in first.iter_mut() {
-            for x in g.iter_mut() {
-                *x *= scale;
-                finite &= x.is_finite();
-            }
+        self.reduced.resize_with(sizes.len(), Vec::new);
+        let chunks = &self.chunk_grads[..n_chunks];
+        for (l, red) in self.reduced.iter_mut().enumerate() {
+            red.resize(sizes[l], 0.0);
+            red.par_chunks_mut(4096).enumerate().for_each(|(k, out)| {
+                let off = k * 4096;
+                for (e, o) in out.iter_mut().enumerate() {
+                    let mut acc = 0.0f64;
+                    for c in chunks {
+                        acc += c[l][off + e] as f64;
+                    }
+                    *o = acc * scale;
+                }
+            });
         }
-        if finite {
+        if self.reduced.iter().flatten().all(|x| x.is_finite()) {
             let mut ws = self.net.weight_slices_mut();
-            self.adam.step(&mut ws, first);
+            self.adam.step(&mut ws, &self.reduced);
         } else {
             stats.skipped_batches += 1;
             stats.non_finite += 1;
