@@ -52,24 +52,47 @@ use crate::network::Network;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-/// A dead-neuron flag as written in a case: a boolean or the number 0 or 1.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Flag {
-    /// `true` / `false`.
-    Bool(bool),
-    /// `1` / `0` (any other number is rejected by validation).
-    Number(f64),
-}
+/// A dead-neuron flag P_j as written in a case: `true`/`false` or the number `1`/`0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
 
-impl Flag {
-    fn to_bool(self, j: usize) -> Result<bool> {
-        match self {
-            Flag::Bool(b) => Ok(b),
-            Flag::Number(x) if x == 0.0 => Ok(false),
-            Flag::Number(x) if x == 1.0 => Ok(true),
-            Flag::Number(x) => Err(case_err(format!("flags[{j}] is {x}; a flag must be true/false or 1/0"))),
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a flag: true/false or 1/0")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<Flag, E> {
+                Ok(Flag(b))
+            }
+            fn visit_u64<E: serde::de::Error>(self, x: u64) -> std::result::Result<Flag, E> {
+                match x {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(x), &self)),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, x: i64) -> std::result::Result<Flag, E> {
+                match x {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Signed(x), &self)),
+                }
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> std::result::Result<Flag, E> {
+                if x == 0.0 {
+                    Ok(Flag(false))
+                } else if x == 1.0 {
+                    Ok(Flag(true))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(x), &self))
+                }
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
@@ -127,7 +150,7 @@ fn as_case(e: Error) -> Error {
 }
 
 impl CaseInput {
-    /// Parses a case from JSON (syntax and field types only; see [`CaseInput::validate`]).
+    /// Parses a case from JSON (syntax and field types only; see [`CaseInput::build`]).
     pub fn from_json(json: &str) -> Result<CaseInput> {
         serde_json::from_str(json).map_err(|e| case_err(format!("invalid case JSON: {e}")))
     }
@@ -146,10 +169,7 @@ impl CaseInput {
     /// (`null` → +∞). Every problem is an [`Error::Case`] naming the offending entry.
     pub fn build(&self) -> Result<(Network, Vec<f64>)> {
         if self.layers.len() < 2 {
-            return Err(case_err(format!(
-                "layers needs at least an input and an output size, got {:?}",
-                self.layers
-            )));
+            return Err(case_err(format!("layers needs at least an input and an output size, got {:?}", self.layers)));
         }
         let cfg = self.net_config();
         cfg.validate().map_err(as_case)?;
@@ -189,8 +209,7 @@ impl CaseInput {
                     flat.push(r);
                 }
             }
-            let m = Array2::from_shape_vec((rows, cols), flat)
-                .map_err(|e| case_err(format!("weights[{l}]: {e}")))?;
+            let m = Array2::from_shape_vec((rows, cols), flat).map_err(|e| case_err(format!("weights[{l}]: {e}")))?;
             ws.push(m);
         }
         let net = Network::new(cfg, ws).map_err(as_case)?;
@@ -236,9 +255,6 @@ impl CaseInput {
                     )
                 }));
             }
-            for (j, f) in flags.iter().enumerate() {
-                f.to_bool(j)?;
-            }
         }
         Ok((net, times))
     }
@@ -250,7 +266,7 @@ impl CaseInput {
         let tr = net.forward_times(&times).map_err(as_case)?;
 
         let flags: Vec<bool> = match (&self.flags, tr.hidden.first()) {
-            (Some(f), _) => f.iter().enumerate().map(|(j, x)| x.to_bool(j)).collect::<Result<_>>()?,
+            (Some(f), _) => f.iter().map(|x| x.0).collect(),
             (None, Some(h)) => h.counts.iter().map(|&c| c == 0).collect(),
             (None, None) => Vec::new(),
         };
@@ -276,11 +292,8 @@ impl CaseInput {
                 per
             })
             .collect();
-        let grad: Vec<Vec<Vec<f64>>> = grads
-            .iter()
-            .enumerate()
-            .map(|(l, g)| g.chunks(self.layers[l + 1]).map(|r| r.to_vec()).collect())
-            .collect();
+        let grad: Vec<Vec<Vec<f64>>> =
+            grads.iter().enumerate().map(|(l, g)| g.chunks(self.layers[l + 1]).map(|r| r.to_vec()).collect()).collect();
         let out = CaseOutput {
             spikes,
             counts: tr.hidden.iter().map(|h| h.counts.clone()).collect(),

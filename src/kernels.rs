@@ -124,6 +124,15 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `y += x` elementwise, from f32 into f64.
+    pub fn add_assign_from_f32(y: &mut [f64], x: &[f32]) {
+        for (a, &b) in y.iter_mut().zip(x) {
+            *a += b as f64;
+        }
+    }
+}
+
 /// Element type of a gradient accumulator: f64 for exact checks, f32 for the training chunks
 /// (half the memory traffic of the hottest backward loop).
 pub trait GradElem: Copy + Default + Send + Sync + 'static {

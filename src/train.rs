@@ -270,13 +270,11 @@ impl Trainer {
             red.resize(sizes[l], 0.0);
             red.par_chunks_mut(4096).enumerate().for_each(|(k, out)| {
                 let off = k * 4096;
-                for (e, o) in out.iter_mut().enumerate() {
-                    let mut acc = 0.0f64;
-                    for c in chunks {
-                        acc += c[l][off + e] as f64;
-                    }
-                    *o = acc * scale;
+                out.iter_mut().for_each(|o| *o = 0.0);
+                for c in chunks {
+                    crate::kernels::add_assign_from_f32(out, &c[l][off..off + out.len()]);
                 }
+                out.iter_mut().for_each(|o| *o *= scale);
             });
         }
         if self.reduced.iter().flatten().all(|x| x.is_finite()) {

@@ -1,1 +1,105 @@
-fn main() {}
+//! `multispike`: train, evaluate and benchmark multi-spike LIF networks trained with exact
+//! spike-timing backpropagation, and run reference cases for cross-checking implementations.
+//!
+//! Exit codes: 0 success, 1 runtime error (missing or corrupt file, I/O), 2 usage or
+//! configuration error. Errors are printed as `error: <message>` on stderr.
+
+#[path = "../cli/bench.rs"]
+mod bench;
+#[path = "../cli/eval.rs"]
+mod eval;
+#[path = "../cli/train.rs"]
+mod train;
+#[path = "../cli/util.rs"]
+mod util;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use util::{CliResult, Context};
+
+/// Multi-spike LIF networks trained by exact spike-timing backpropagation.
+///
+/// Spiking neural networks whose hidden neurons may fire many times, trained by exact
+/// backpropagation through spike times (Yamamoto, Sakemi & Aihara). LIF neurons with
+/// tau_V = tau_I / 2 and V_th = 1; every image pixel becomes one latency-coded input spike;
+/// the class is read from the output membrane potentials at t_out = 1.
+#[derive(Parser, Debug)]
+#[command(name = "multispike", version, propagate_version = true, verbatim_doc_comment)]
+#[command(after_help = "Run `multispike <COMMAND> --help` for the options of a command.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Download MNIST (the four IDX files) and verify it by sha256.
+    #[command(name = "fetch-mnist")]
+    FetchMnist {
+        /// Directory to put the files in.
+        #[arg(long, value_name = "DIR", default_value = "data/mnist")]
+        dir: PathBuf,
+    },
+    /// Train a network on MNIST (the paper's recipe by default).
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a trained model on the MNIST test set.
+    Eval(eval::EvalArgs),
+    /// Run a reference case (JSON) and print spikes, potentials, loss and exact gradient.
+    #[command(after_long_help = "\
+The case describes a small network and one input sample: layers, weights (one matrix of
+n_l rows x n_{l+1} columns per layer pair), input_times (null = no spike), tau_I, t_out
+(default 1), mode (multi|single), label, lambda, sigma, optionally max_spikes and flags
+(dead-neuron flags of the first hidden layer; default: its neurons that do not fire).
+Weights are rounded to f32 like in the engine. The output holds the hidden spike times per
+neuron, spike counts, V(t_out) of hidden and output neurons, the loss and dL/dW.
+Examples are in tests/cases/.
+
+Example:
+  multispike case tests/cases/tiny.json")]
+    Case {
+        /// Case file (JSON); `-` reads standard input.
+        #[arg(value_name = "CASE.json")]
+        file: PathBuf,
+    },
+    /// Measure inference and training throughput for several thread counts.
+    Bench(bench::BenchArgs),
+}
+
+fn fetch_mnist(dir: &std::path::Path) -> CliResult {
+    multispike::data::fetch_mnist(dir, &mut |line| println!("{line}"))?;
+    Ok(())
+}
+
+fn case(file: &std::path::Path) -> CliResult {
+    let json = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context(|| "reading the case from standard input".into())?
+    } else {
+        std::fs::read_to_string(file).context(|| format!("cannot read {}", file.display()))?
+    };
+    let out =
+        multispike::case::run_case(&json).map_err(|e| util::Failure::runtime(format!("{}: {e}", file.display())))?;
+    print!("{out}");
+    Ok(())
+}
+
+fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::FetchMnist { dir } => fetch_mnist(&dir),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Case { file } => case(&file),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.msg);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `multispike eval`: accuracy and spiking statistics of a trained model on the MNIST test set.
+
+use crate::train::set_threads;
+use crate::util::{self, check_limit, CliResult, Context, Failure};
+use clap::Args;
+use multispike::data::mnist::CLASSES;
+use multispike::data::Split;
+use multispike::model_file;
+use multispike::train::{evaluate, HIST_BINS};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Options of `multispike eval`.
+#[derive(Args, Debug)]
+#[command(after_long_help = "\
+Reports the test accuracy (overall and per digit), the cross-entropy, the mean number of hidden
+spikes per neuron per image, the fraction of hidden neurons that never fire on any test image,
+the number of spike trains cut by the spike cap, and the histogram of per-(neuron, image) spike
+counts of the first hidden layer (the last bin collects 20 or more).
+
+Examples:
+  multispike eval model.safetensors
+  multispike eval model.safetensors --limit 1000 --json > eval.json")]
+pub struct EvalArgs {
+    /// Model file written by `multispike train` (safetensors, format multispike-v1).
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Directory with the MNIST IDX files.
+    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
+    pub data: PathBuf,
+    /// Evaluate on the first N test images only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print one JSON object instead of the human-readable report.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads [default: all CPUs].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// Runs `multispike eval`.
+pub fn run(args: &EvalArgs) -> CliResult {
+    check_limit("--limit", args.limit)?;
+    set_threads(args.threads)?;
+    let mf = model_file::load(&args.model)?;
+    let net = &mf.network;
+    let cfg = net.config();
+    let n_out = cfg.layers[cfg.layers.len() - 1];
+    if n_out != CLASSES {
+        return Err(Failure::runtime(format!(
+            "{}: the model has {n_out} outputs but MNIST has {CLASSES} classes",
+            args.model.display()
+        )));
+    }
+    let test = util::load_split(&args.data, Split::Test, args.limit)?;
+    let sp = if args.json { None } else { Some(util::spinner(format!("evaluating on {} test images", test.n))) };
+    let start = Instant::now();
+    let ev = evaluate(net, &test)?;
+    let eval_s = start.elapsed().as_secs_f64();
+    if let Some(sp) = sp {
+        sp.finish_and_clear();
+    }
+    let per_class: Vec<f64> =
+        ev.per_class_correct.iter().zip(&ev.per_class_total).map(|(&c, &t)| util::ratio(c as f64, t as f64)).collect();
+    let loss = util::ratio(ev.loss_sum, ev.samples as f64);
+
+    if args.json {
+        let out = json!({
+            "model": args.model.display().to_string(),
+            "layers": cfg.layers,
+            "tau_I": cfg.tau_i,
+            "t_out": cfg.t_out,
+            "mode": cfg.mode.as_str(),
+            "max_spikes": cfg.max_spikes,
+            "provenance": mf.provenance(),
+            "samples": ev.samples,
+            "accuracy": ev.accuracy(),
+            "loss": loss,
+            "per_class_accuracy": per_class,
+            "per_class_total": ev.per_class_total,
+            "mean_spikes": ev.mean_spikes,
+            "silent_fraction": ev.silent_fraction,
+            "truncated": ev.truncated,
+            "spike_hist": ev.spike_hist,
+            "eval_s": eval_s,
+        });
+        let s = serde_json::to_string_pretty(&out).context(|| "writing JSON".into())?;
+        println!("{s}");
+        return Ok(());
+    }
+
+    let prov = mf.provenance();
+    println!("model       {}", args.model.display());
+    println!(
+        "network     {} ({}, tau_I {}, t_out {}, spike cap {})",
+        cfg.layers_string(),
+        cfg.mode,
+        cfg.tau_i,
+        cfg.t_out,
+        cfg.spike_cap()
+    );
+    if let Some(e) = prov.get("epochs") {
+        let acc = prov.get("test_accuracy").map(|a| format!(", recorded test accuracy {a}")).unwrap_or_default();
+        let date = prov.get("date").map(|d| format!(", saved {d}")).unwrap_or_default();
+        println!("training    {e} epochs{acc}{date}");
+    }
+    println!("test images {}  ({:.2} s, {:.0} images/s)", ev.samples, eval_s, util::ratio(ev.samples as f64, eval_s));
+    println!();
+    println!("accuracy    {:.2}%  ({} / {})", 100.0 * ev.accuracy(), ev.correct, ev.samples);
+    println!("loss        {loss:.4}  (cross-entropy)");
+    for (row, digits) in [(0, 0..5), (1, 5..CLASSES)] {
+        let cells: Vec<String> = digits.map(|d| format!("{d}: {:5.1}%", 100.0 * per_class[d])).collect();
+        println!("{}{}", if row == 0 { "per digit   " } else { "            " }, cells.join("   "));
+    }
+    println!();
+    println!("hidden spikes per neuron per image  {:.3}", ev.mean_spikes);
+    println!("silent hidden neurons               {:.1}%", 100.0 * ev.silent_fraction);
+    println!("spike trains cut by the cap         {}", ev.truncated);
+    if !ev.spike_hist.is_empty() && ev.spike_hist.iter().any(|&c| c > 0) {
+        println!();
+        println!("spike-count histogram of the first hidden layer (per neuron and image):");
+        let total: u64 = ev.spike_hist.iter().sum();
+        let peak = ev.spike_hist.iter().copied().max().unwrap_or(1).max(1);
+        let last = ev.spike_hist.iter().rposition(|&c| c > 0).unwrap_or(0);
+        for (k, &c) in ev.spike_hist.iter().enumerate().take(last + 1) {
+            let label = if k + 1 == HIST_BINS { format!("≥{k}") } else { format!("{k}") };
+            let bar = "#".repeat(((c as f64 / peak as f64) * 50.0).round() as usize);
+            println!("  {label:>3} {:6.2}%  {bar}", 100.0 * util::ratio(c as f64, total as f64));
+        }
+    }
+    Ok(())
+}

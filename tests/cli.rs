@@ -1,0 +1,337 @@
+//! End-to-end tests of the `multispike` binary on a tiny synthetic MNIST-format data set:
+//! help texts, train → log → model → eval, exact resumption, bench, case, and error handling
+//! (exit codes, messages, never a panic).
+#![cfg(feature = "cli")]
+
+use multispike::model_file;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_multispike"))
+}
+
+/// Runs the binary with `args`, returning (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out: Output = bin().args(args).output().expect("the binary runs");
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let (stdout, stderr) = (s(&out.stdout), s(&out.stderr));
+    assert!(!stderr.contains("panicked"), "the binary panicked on {args:?}:\n{stderr}");
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 0, "{args:?} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut v = magic.to_be_bytes().to_vec();
+    for d in dims {
+        v.extend(d.to_be_bytes());
+    }
+    v.extend(data);
+    v
+}
+
+/// Writes `n` 28x28 images of `split` (`train` or `t10k`): class k is a bright bar in row band k
+/// plus a class-dependent diagonal, with some per-image jitter in brightness and position.
+fn write_split(dir: &Path, split: &str, n: usize, seed: u32) {
+    let mut images = Vec::with_capacity(n * 784);
+    let mut labels = Vec::with_capacity(n);
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for i in 0..n {
+        let k = (i % 10) as u32;
+        let shift = next() % 3;
+        let gain = 150 + next() % 105;
+        let mut img = [0u8; 784];
+        for r in 0..28u32 {
+            for c in 0..28u32 {
+                let bar = r == 2 + 2 * k + shift || r == 3 + 2 * k + shift;
+                let diag = (c + k * 3) % 28 == r && c < 20;
+                if bar && (4..24).contains(&c) || diag {
+                    img[(r * 28 + c) as usize] = (gain - (c % 5) * 10) as u8;
+                }
+            }
+        }
+        images.extend_from_slice(&img);
+        labels.push(k as u8);
+    }
+    std::fs::write(dir.join(format!("{split}-images-idx3-ubyte")), idx(0x803, &[n as u32, 28, 28], &images)).unwrap();
+    std::fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), idx(0x801, &[n as u32], &labels)).unwrap();
+}
+
+/// A temporary directory with a synthetic data set (200 training, 100 test images) in `data/`.
+fn synthetic() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_split(&data, "train", 200, 1);
+    write_split(&data, "t10k", 100, 2);
+    (tmp, data)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn log_lines(p: &Path) -> Vec<Value> {
+    std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn weight_bits(p: &Path) -> Vec<Vec<u32>> {
+    let m = model_file::load(p).unwrap();
+    m.network.weights().iter().map(|w| w.iter().map(|x| x.to_bits()).collect()).collect()
+}
+
+#[test]
+fn help_texts() {
+    let out = run_ok(&["--help"]);
+    for cmd in ["fetch-mnist", "train", "eval", "case", "bench"] {
+        assert!(out.contains(cmd), "--help should list {cmd}:\n{out}");
+    }
+    let train = run_ok(&["train", "--help"]);
+    for flag in ["--hidden", "--tau", "--mode", "--resume", "--checkpoint", "--threads", "dead_fraction"] {
+        assert!(train.contains(flag), "train --help should mention {flag}");
+    }
+    for cmd in ["eval", "case", "bench", "fetch-mnist"] {
+        run_ok(&[cmd, "--help"]);
+    }
+    assert!(run_ok(&["--version"]).contains(env!("CARGO_PKG_VERSION")));
+}
+
+const LOG_FIELDS: [&str; 17] = [
+    "epoch",
+    "loss",
+    "train_acc",
+    "test_acc",
+    "test_loss",
+    "mean_spikes",
+    "test_mean_spikes",
+    "dead_fraction",
+    "silent_fraction",
+    "non_finite",
+    "guarded",
+    "truncated",
+    "test_truncated",
+    "skipped_batches",
+    "wall_s",
+    "eval_s",
+    "samples_per_s",
+];
+
+#[test]
+fn train_eval_resume_and_bench() {
+    let (tmp, data) = synthetic();
+    let dir = tmp.path();
+    let (model, log) = (dir.join("a.safetensors"), dir.join("a.jsonl"));
+    let common = ["--data", s(&data), "--hidden", "20", "--batch", "20", "--lr", "0.01"];
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train"];
+        args.extend(common);
+        args.extend(extra);
+        run_ok(&args)
+    };
+
+    // Two epochs.
+    let out = train(&["--epochs", "2", "--out", s(&model), "--log", s(&log), "--threads", "2"]);
+    assert!(out.contains("epoch   2/2"), "{out}");
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 2);
+    for (i, l) in lines.iter().enumerate() {
+        for f in LOG_FIELDS {
+            assert!(l.get(f).is_some(), "log line {i} lacks {f}: {l}");
+        }
+        assert_eq!(l["epoch"], i + 1);
+        let acc = l["test_acc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+        assert!(l["mean_spikes"].as_f64().unwrap() >= 0.0);
+    }
+
+    // The model loads, carries its provenance, and evaluates.
+    let m = model_file::load(&model).unwrap();
+    assert_eq!(m.network.config().layers, vec![784, 20, 10]);
+    let prov = m.provenance();
+    for k in ["command", "seed", "epochs", "test_accuracy", "test_samples", "train_samples", "date", "init"] {
+        assert!(prov.contains_key(k), "provenance lacks {k}: {prov:?}");
+    }
+    for k in ["lambda", "sigma", "lr", "batch", "multispike_version"] {
+        assert!(prov.contains_key(k), "provenance lacks {k}: {prov:?}");
+    }
+    assert_eq!(prov["epochs"], "2");
+    assert_eq!(prov["train_samples"], "200");
+    assert_eq!(prov["test_samples"], "100");
+    assert_eq!(prov["lr"], "0.01");
+    assert!(prov["command"].contains("train") && prov["command"].contains("--hidden 20"));
+    let date = &prov["date"];
+    assert!(date.len() == 20 && date.ends_with('Z') && &date[10..11] == "T", "{date}");
+    assert!(prov["init"].starts_with("normal(mean=0.03,std=0.547"), "{}", prov["init"]);
+
+    let report = run_ok(&["eval", s(&model), "--data", s(&data)]);
+    assert!(report.contains("accuracy") && report.contains("histogram"), "{report}");
+    let j: Value = serde_json::from_str(&run_ok(&["eval", s(&model), "--data", s(&data), "--json"])).unwrap();
+    assert_eq!(j["samples"], 100);
+    assert_eq!(j["per_class_accuracy"].as_array().unwrap().len(), 10);
+    let acc = j["accuracy"].as_f64().unwrap();
+    assert_eq!(acc.to_string(), prov["test_accuracy"], "eval agrees with the accuracy recorded in training");
+    assert_eq!(lines[1]["test_acc"].as_f64().unwrap(), acc);
+    let j: Value =
+        serde_json::from_str(&run_ok(&["eval", s(&model), "--data", s(&data), "--json", "--limit", "30"])).unwrap();
+    assert_eq!(j["samples"], 30);
+
+    // Resume to 3 epochs (on one thread) and compare with an uninterrupted 3-epoch run.
+    let out = train(&["--epochs", "3", "--out", s(&model), "--log", s(&log), "--resume", "--threads", "1"]);
+    assert!(out.contains("after epoch 2") && out.contains("epoch   3/3"), "{out}");
+    assert!(!out.contains("epoch   1/3"), "{out}");
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 3, "the log is appended to");
+    assert_eq!(lines[2]["epoch"], 3);
+    assert_eq!(model_file::load(&model).unwrap().provenance()["epochs"], "3");
+
+    let straight = dir.join("b.safetensors");
+    train(&["--epochs", "3", "--out", s(&straight)]);
+    assert_eq!(weight_bits(&model), weight_bits(&straight), "resumed run differs from the uninterrupted one");
+
+    // Nothing left to do.
+    let out = train(&["--epochs", "3", "--out", s(&model), "--resume"]);
+    assert!(out.contains("nothing to train"), "{out}");
+
+    // Resuming with different settings is refused (exit 2), naming the difference.
+    let mut args = vec!["train"];
+    args.extend(common);
+    args.extend(["--epochs", "4", "--out", s(&model), "--resume", "--tau", "0.5"]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: ") && err.contains("different settings") && err.contains("tau_i"), "{err}");
+    let mut args = vec!["train"];
+    args.extend(common);
+    args.extend(["--epochs", "4", "--out", s(&model), "--resume", "--train-limit", "150"]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("training data differ"), "{err}");
+
+    // A corrupt checkpoint: a clear error, exit 1, and the file is left as it was.
+    let (bad, fresh) = (dir.join("bad.ckpt"), dir.join("c.safetensors"));
+    std::fs::write(&bad, b"this is not a checkpoint").unwrap();
+    let mut args = vec!["train"];
+    args.extend(common);
+    args.extend(["--epochs", "4", "--out", s(&fresh), "--resume", "--checkpoint", s(&bad)]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("corrupt") && err.contains("bad.ckpt"), "{err}");
+    assert_eq!(std::fs::read(&bad).unwrap(), b"this is not a checkpoint");
+    assert!(!fresh.exists());
+
+    // Resuming without a checkpoint.
+    let none = dir.join("none.safetensors");
+    let mut args = vec!["train"];
+    args.extend(common);
+    args.extend(["--out", s(&none), "--resume"]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no checkpoint"), "{err}");
+
+    // Bench: a small run on the synthetic data, a fresh net and the trained model.
+    let out =
+        run_ok(&["bench", "--data", s(&data), "--hidden", "20", "--samples", "100", "--threads", "1,2", "--reps", "2"]);
+    assert!(out.contains("inference") && out.contains("training") && out.contains("speed-up 2 vs 1"), "{out}");
+    assert!(out.contains("CPUs available"), "{out}");
+    let out = run_ok(&[
+        "bench",
+        "--data",
+        s(&data),
+        "--model",
+        s(&model),
+        "--samples",
+        "50",
+        "--threads",
+        "1",
+        "--reps",
+        "1",
+    ]);
+    assert!(out.contains("trained model"), "{out}");
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = dir.join("m.safetensors");
+
+    // Configuration errors: exit 2, a message naming the problem.
+    for (args, want) in [
+        (vec!["--tau", "0"], "tau"),
+        (vec!["--tau", "-1"], "tau"),
+        (vec!["--hidden", "0"], "zero neurons"),
+        (vec!["--batch", "0"], "batch"),
+        (vec!["--lr", "0"], "learning rate"),
+        (vec!["--lambda", "-1"], "lambda"),
+        (vec!["--threads", "0"], "--threads"),
+        (vec!["--train-limit", "0"], "--train-limit"),
+        (vec!["--epochs", "0"], "--epochs"),
+    ] {
+        let mut a = vec!["train", "--out", s(&out), "--data", s(dir)];
+        a.extend(&args);
+        let (code, _, err) = run(&a);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(want), "{args:?}: {err}");
+        assert!(!out.exists());
+    }
+    // clap's own usage errors also exit with 2.
+    assert_eq!(run(&["train"]).0, 2, "--out is required");
+    assert_eq!(run(&["train", "--out", "x", "--mode", "double"]).0, 2);
+    assert_eq!(run(&["train", "--out", "x", "--hidden", "abc"]).0, 2);
+    assert_eq!(run(&["frobnicate"]).0, 2);
+
+    // Output into a missing directory: refused before any work.
+    let (code, _, err) = run(&["train", "--out", s(&dir.join("no/such/dir/m.safetensors")), "--data", s(dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    let (code, _, err) = run(&["train", "--out", s(&out), "--checkpoint", s(&out)]);
+    assert_eq!(code, 2, "{err}");
+
+    // No data: exit 1 and a hint.
+    let (code, _, err) = run(&["train", "--out", s(&out), "--data", s(&dir.join("nowhere"))]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("fetch-mnist"), "{err}");
+
+    // A garbage model file.
+    let garbage = dir.join("garbage.safetensors");
+    std::fs::write(&garbage, [0x5Au8; 300]).unwrap();
+    let (code, _, err) = run(&["eval", s(&garbage), "--data", s(dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("error: model file") && err.contains("garbage.safetensors"), "{err}");
+    let (code, _, err) = run(&["eval", s(&dir.join("missing.safetensors"))]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("missing.safetensors"), "{err}");
+
+    // Cases: a malformed one, a missing one, a good one.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"layers\": [2, 2], \"weights\": ").unwrap();
+    let (code, stdout, err) = run(&["case", s(&bad)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(stdout.is_empty());
+    assert!(err.starts_with("error: ") && err.contains("bad.json") && err.contains("invalid case JSON"), "{err}");
+    std::fs::write(&bad, "{\"layers\": [2, 2], \"weights\": [[[1, 2]]], \"input_times\": [0, 0], \"tau_I\": 0.8, \"mode\": \"multi\", \"label\": 0, \"lambda\": 0, \"sigma\": 0}").unwrap();
+    let (code, _, err) = run(&["case", s(&bad)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("weights[0]") && err.contains("2 rows"), "{err}");
+    let (code, _, err) = run(&["case", s(&dir.join("nope.json"))]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nope.json"), "{err}");
+
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/tiny.json");
+    let printed: Value = serde_json::from_str(&run_ok(&["case", s(&tiny)])).unwrap();
+    let direct: Value =
+        serde_json::from_str(&multispike::case::run_case(&std::fs::read_to_string(&tiny).unwrap()).unwrap()).unwrap();
+    assert_eq!(printed, direct);
+    assert_eq!(printed["weights_rounded_to_f32"], true);
+}
