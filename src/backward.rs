@@ -8,21 +8,26 @@
 //! and the read-out v = A/z_out − B/z_out² gives ∂v/∂w_i = c(z_i/z_out − z_i²/z_out²),
 //! ∂v/∂z_m = −2 z_m / z_out² for each own spike m.
 //!
-//! Total adjoints λ_k = dL/dz_k run backwards over each neuron's spikes (the reset chain):
-//!   λ_k = ḡ_k + 2 z_k Σ_{k'>k} λ_{k'}/√D_{k'} − 2 z_k g_v / z_out²,
-//! with ḡ_k from the next layer and g_v = dL/dv_end. With α_k = λ_k/√D_k and the suffix sums
-//!   S1(L) = Σ_{k: level_k ≥ L} α_k z_k − g_v/z_out,   S2(L) = Σ_{k: level_k ≥ L} α_k − g_v/z_out²,
-//! every input i at level L gets
-//!   dL/dw_ij = c (−z_L S1_j + z_L² S2_j),   dL/dz_i = c Σ_j w_ij (−S1_j + 2 z_L S2_j).
-//! One coefficient row per level is added to each of the level's weight-gradient rows.
+//! Everything is carried in dimensionless form: μ = z·dL/dz = τ_I·dL/dt for every spike, and the
+//! local-frame quantities of the forward pass (x_k = z_k / z_level, √d_k = √D_k / z_level).
 //!
-//! Grazing guard: near a tangential crossing √D → 0 and these derivatives diverge (the spike
-//! time is not differentiable at D = 0). The backward uses √D_eff = max(√D, ε z_k), i.e. the
-//! crossing slope τ_I·dV/dt = √D/z is clamped at ε (`NetConfig::grazing_eps`), and counts each clamp.
+//! * Reset chain, per neuron, last spike first (g_v = dL/dV(t_out)):
+//!     μ_k = μ̄_k + 2 T_k − 2 g_v (z_k/z_out)²,   T_k = Σ_{k'>k} μ_k' x_k' / √d_k' · (z_k/z_k')²,
+//!   with μ̄_k from the next layer.
+//! * Per level L (last first), suffix sums in the frame of z_L over the spikes of levels ≥ L:
+//!     P1 = Σ μ_k/√d_k · (z_L/z_{L_k}) − g_v z_L/z_out,   P2 = Σ μ_k/(x_k √d_k) · (z_L/z_{L_k})² − g_v (z_L/z_out)²,
+//!   decayed from level to level like the forward state. Every input i of level L then gets
+//!     dL/dw_ij = c (P2_j − P1_j),   μ_i = c Σ_j w_ij (2 P2_j − P1_j).
+//!   One coefficient row per level is added to each of the level's weight-gradient rows.
+//!
+//! Grazing guard: near a tangential crossing √d → 0 and these derivatives diverge (the spike
+//! time is not differentiable at D = 0). The backward uses √d_eff = max(√d, ε x), i.e. the
+//! crossing slope τ_I·dV/dt = √d/x is clamped at ε (`NetConfig::grazing_eps`); each clamp is counted.
 
 use crate::events::Events;
 use crate::forward::{Dynamics, LayerTrace};
 use crate::kernels::{self, GradElem};
+use crate::real::Real;
 
 /// Counters of the backward pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,40 +47,41 @@ impl std::ops::AddAssign for BackwardStats {
 
 /// Reusable buffers of the backward pass.
 #[derive(Default, Debug)]
-pub struct BackBuffers {
-    alpha: Vec<f64>,
+pub struct BackBuffers<T> {
+    c1: Vec<f64>,
+    c2: Vec<f64>,
     first: Vec<u32>,
+    fill: Vec<u32>,
     order: Vec<u32>,
-    s1: Vec<f64>,
-    s2: Vec<f64>,
-    row: Vec<f64>,
-    q: Vec<f64>,
+    p1: Vec<T>,
+    p2: Vec<T>,
+    row: Vec<T>,
+    q: Vec<T>,
 }
 
 /// Backward pass of one spiking layer.
 ///
-/// * `dz_spike[k]`: dL/dz of spike k of `tr.spikes` coming from the next layer.
+/// * `mu_spike[k]`: μ̄ = z·dL/dz of spike k of `tr.spikes` coming from the next layer.
 /// * `g_v[j]`: dL/dV_j(t_out) (dead-neuron penalty); empty means zero.
 /// * `grad`: `[n_in × n_out]` accumulator of dL/dW.
-/// * `dz_in`: if given, receives dL/dz of every event of `ev` (for the previous layer).
+/// * `mu_in`: if given, receives μ = z·dL/dz of every event of `ev` (for the previous layer).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_hidden<G: GradElem>(
+pub fn backward_hidden<T: Real, G: GradElem>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
     dy: &Dynamics,
     eps: f64,
     tr: &LayerTrace,
-    dz_spike: &[f64],
+    mu_spike: &[f64],
     g_v: &[f64],
     grad: &mut [G],
-    mut dz_in: Option<&mut [f64]>,
-    buf: &mut BackBuffers,
+    mut mu_in: Option<&mut [f64]>,
+    buf: &mut BackBuffers<T>,
 ) -> BackwardStats {
     let mut st = BackwardStats::default();
     let ns = tr.spikes.len();
     let zo = dy.z_out;
-    let zo2 = zo * zo;
     let gv = |j: usize| if g_v.is_empty() { 0.0 } else { g_v[j] };
 
     // Group spikes per neuron (counting sort keeps time order within a neuron).
@@ -86,79 +92,89 @@ pub fn backward_hidden<G: GradElem>(
     }
     buf.order.clear();
     buf.order.resize(ns, 0);
-    let mut fill: Vec<u32> = buf.first[..n_out].to_vec();
+    buf.fill.clear();
+    buf.fill.extend_from_slice(&buf.first[..n_out]);
     for (k, s) in tr.spikes.iter().enumerate() {
         let j = s.neuron as usize;
-        buf.order[fill[j] as usize] = k as u32;
-        fill[j] += 1;
+        buf.order[buf.fill[j] as usize] = k as u32;
+        buf.fill[j] += 1;
     }
 
-    // Reset chain, last spike first.
-    buf.alpha.clear();
-    buf.alpha.resize(ns, 0.0);
+    // Reset chain, last spike first: per-spike contributions c1 = μ/√d, c2 = μ/(x √d).
+    buf.c1.clear();
+    buf.c1.resize(ns, 0.0);
+    buf.c2.clear();
+    buf.c2.resize(ns, 0.0);
     for j in 0..n_out {
         let (a, b) = (buf.first[j] as usize, buf.first[j + 1] as usize);
-        let mut tail = 0.0; // Σ_{k'>k} λ_k'/√D_k'
-        let gvz = gv(j) / zo2;
+        let mut tail = 0.0; // T_k in the frame of the spike after k
+        let mut z_next = f64::NAN;
+        let g = gv(j);
         for &k in buf.order[a..b].iter().rev() {
             let s = &tr.spikes[k as usize];
-            let lam = dz_spike[k as usize] + 2.0 * s.z * (tail - gvz);
-            let floor = eps * s.z;
+            if z_next.is_finite() {
+                let q = s.z / z_next;
+                tail *= q * q;
+            }
+            let qo = s.z / zo;
+            let mu = mu_spike[k as usize] + 2.0 * tail - 2.0 * g * qo * qo;
+            let floor = eps * s.x;
             let sd = if s.sqrt_d < floor {
                 st.guarded += 1;
                 floor
             } else {
                 s.sqrt_d
             };
-            let al = lam / sd;
-            if !al.is_finite() {
+            let c1 = mu / sd;
+            if !c1.is_finite() {
                 st.non_finite += 1;
             }
-            buf.alpha[k as usize] = al;
-            tail += al;
+            buf.c1[k as usize] = c1;
+            buf.c2[k as usize] = c1 / s.x;
+            tail += c1 * s.x;
+            z_next = s.z;
         }
     }
 
-    // Level sweep, last level first, with running suffix sums S1, S2 per neuron.
-    buf.s1.clear();
-    buf.s2.clear();
+    // Level sweep, last level first, with the suffix sums P1, P2 in the frame of each level.
+    let levels = ev.levels();
+    buf.p1.clear();
+    buf.p2.clear();
+    let q_end = if levels > 0 { ev.z[levels - 1] / zo } else { 1.0 };
     for j in 0..n_out {
-        buf.s1.push(-gv(j) / zo);
-        buf.s2.push(-gv(j) / zo2);
+        let g = gv(j);
+        buf.p1.push(T::from_f64(-g * q_end));
+        buf.p2.push(T::from_f64(-g * q_end * q_end));
     }
-    buf.row.resize(n_out, 0.0);
-    buf.q.resize(n_out, 0.0);
+    buf.row.resize(n_out, T::ZERO);
+    buf.q.resize(n_out, T::ZERO);
+    let c = T::from_f64(dy.c);
     let mut p = ns;
-    for l in (0..ev.levels()).rev() {
+    for l in (0..levels).rev() {
         while p > 0 && tr.spikes[p - 1].level as usize >= l {
             p -= 1;
-            let s = &tr.spikes[p];
-            let al = buf.alpha[p];
-            buf.s1[s.neuron as usize] += al * s.z;
-            buf.s2[s.neuron as usize] += al;
+            let j = tr.spikes[p].neuron as usize;
+            buf.p1[j] += T::from_f64(buf.c1[p]);
+            buf.p2[j] += T::from_f64(buf.c2[p]);
         }
-        let zl = ev.z[l];
-        let c1 = -dy.c * zl;
-        let c2 = dy.c * zl * zl;
-        kernels::lincomb(&mut buf.row, &buf.s1, &buf.s2, c1, c2);
         let r = ev.level(l);
-        for &i in &ev.src[r.clone()] {
-            G::add_row(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
-        }
-        if let Some(dz) = dz_in.as_deref_mut() {
-            let q1 = -dy.c;
-            let q2 = 2.0 * dy.c * zl;
-            kernels::lincomb(&mut buf.q, &buf.s1, &buf.s2, q1, q2);
-            for e in r {
+        if let Some(mu) = mu_in.as_deref_mut() {
+            kernels::pre_coeff(&mut buf.q, &buf.p1, &buf.p2, c);
+            for e in r.clone() {
                 let i = ev.src[e] as usize;
-                dz[e] = kernels::dot_f32(&w[i * n_out..(i + 1) * n_out], &buf.q);
+                mu[e] = kernels::dot(&w[i * n_out..(i + 1) * n_out], &buf.q);
             }
+        }
+        let dec = if l > 0 { ev.z[l - 1] / ev.z[l] } else { 0.0 };
+        kernels::row_and_decay(&mut buf.row, &mut buf.p1, &mut buf.p2, c, T::from_f64(dec), T::from_f64(dec * dec));
+        for &i in &ev.src[r] {
+            G::add_row(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
         }
     }
     st
 }
 
-/// Backward pass of the read-out layer, given g = dL/dv_out.
+/// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
 pub fn backward_readout<G: GradElem>(
     ev: &Events,
     w: &[f32],
@@ -166,24 +182,23 @@ pub fn backward_readout<G: GradElem>(
     dy: &Dynamics,
     g: &[f64],
     grad: &mut [G],
-    mut dz_in: Option<&mut [f64]>,
+    mut mu_in: Option<&mut [f64]>,
 ) {
     let zo = dy.z_out;
     let mut row = vec![0.0; n_out];
     for l in 0..ev.levels() {
-        let z = ev.z[l];
-        let rho = z / zo;
+        let rho = ev.z[l] / zo;
         let s = dy.c * (rho - rho * rho);
-        let ds = dy.c * (1.0 / zo - 2.0 * z / (zo * zo));
+        let ds = dy.c * (rho - 2.0 * rho * rho);
         for e in ev.level(l) {
             let i = ev.src[e] as usize;
             for (r, &go) in row.iter_mut().zip(g) {
                 *r = go * s;
             }
             G::add_row(&mut grad[i * n_out..(i + 1) * n_out], &row);
-            if let Some(dz) = dz_in.as_deref_mut() {
+            if let Some(mu) = mu_in.as_deref_mut() {
                 let wr = &w[i * n_out..(i + 1) * n_out];
-                dz[e] = ds * wr.iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+                mu[e] = ds * wr.iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
             }
         }
     }

@@ -8,13 +8,17 @@
 //! V = V_th ⇔ z² − A z + B = 0; the first upward crossing is the smaller root (eq. 19), evaluated
 //! without cancellation as z = 2B / (A + √D), D = A² − 4B (V_th = 1).
 //!
-//! The scan walks the levels (distinct input times) once for all neurons of the layer:
-//! per level, the weight rows of its events are summed (ties act as one event), A and B are
-//! updated with one multiply each, and a branch-free test selects the few neurons whose smaller
-//! root can lie in [z_L, z_{L+1}); only those run the scalar spike loop. O(events·J + levels·J + spikes).
+//! The scan walks the levels (distinct input times) once for all neurons of the layer. The state
+//! is kept in the local frame of the current level L: a = A/z_L, b = B/z_L², so that
+//! V(x) = a/x − b/x² with x = z/z_L ∈ [1, ρ), ρ = z_{L+1}/z_L, and every quantity is O(1) at
+//! any τ_I (this is what lets the state be f32; see `real`). Moving to the next level decays the
+//! state (a ← a r, b ← b r², r = z_L/z_{L+1}); the level's events add c·Σw to both. A
+//! branch-free test selects the few neurons whose smaller root can lie in the interval; only
+//! those run the scalar spike loop, in f64. O(events·J + levels·J + spikes).
 
 use crate::events::Events;
 use crate::kernels::{self, LevelParams};
+use crate::real::Real;
 
 /// One hidden spike, with what the backward pass needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,9 +27,11 @@ pub struct Spike {
     pub neuron: u32,
     /// Index of the level whose interval holds the spike: events of levels `0..=level` shaped it.
     pub level: u32,
-    /// z = exp(t/τ_I) of the spike.
+    /// z = exp(t/τ_I) of the spike (global frame, f64).
     pub z: f64,
-    /// √D at the crossing (global frame). √D / z = τ_I · dV/dt at the crossing.
+    /// The root in the level's local frame, x = z / z_level ≥ 1.
+    pub x: f64,
+    /// √d of the local quadratic x² − a x + b at the crossing; √d / x = τ_I · dV/dt there.
     pub sqrt_d: f64,
 }
 
@@ -108,64 +114,77 @@ const DONE: u8 = 2;
 
 /// Reusable buffers of a layer scan (avoid allocation per sample).
 #[derive(Default, Debug)]
-pub struct ScanBuffers {
-    a: Vec<f64>,
-    b: Vec<f64>,
-    sw: Vec<f64>,
-    gate: Vec<f64>,
+pub struct ScanBuffers<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+    sw: Vec<T>,
+    gate: Vec<T>,
     mask: Vec<u8>,
     state: Vec<u8>,
 }
 
 /// Forward pass of one spiking layer: `w` is `[n_in × n_out]` row-major (row = presynaptic).
-pub fn forward_hidden(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, buf: &mut ScanBuffers) -> LayerTrace {
+pub fn forward_hidden<T: Real>(
+    ev: &Events,
+    w: &[f32],
+    n_out: usize,
+    dy: &Dynamics,
+    buf: &mut ScanBuffers<T>,
+) -> LayerTrace {
     let j_n = n_out;
     for v in [&mut buf.a, &mut buf.b, &mut buf.gate, &mut buf.sw] {
         v.clear();
-        v.resize(j_n, 0.0);
+        v.resize(j_n, T::ZERO);
     }
     buf.state.clear();
     buf.state.resize(j_n, ACTIVE);
     buf.mask.resize(j_n, 0);
     let mut tr = LayerTrace { spikes: Vec::new(), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
     let levels = ev.levels();
+    let c = T::from_f64(dy.c);
+    let slack = T::from_f64(PRETEST_SLACK);
     for l in 0..levels {
         kernels::sum_rows(&mut buf.sw, w, n_out, &ev.src[ev.level(l)]);
         let zl = ev.z[l];
         let zn = if l + 1 < levels { ev.z[l + 1] } else { dy.z_out };
-        let ca = dy.c * zl;
-        let p = LevelParams { ca, cb: ca * zl, zl, zn, slack: PRETEST_SLACK };
+        let r = if l > 0 { ev.z[l - 1] / zl } else { 0.0 };
+        let rho = zn / zl;
+        let p = LevelParams { r: T::from_f64(r), r2: T::from_f64(r * r), c, rho: T::from_f64(rho), slack };
         if !kernels::level_update(&mut buf.a, &mut buf.b, &buf.sw, &buf.gate, &mut buf.mask, p) {
             continue;
         }
         for j in set_bytes(&buf.mask) {
-            let mut lo = zl;
-            while let Some((z, sq)) = next_crossing(buf.a[j], buf.b[j], lo, zn) {
+            let (a, mut b) = (buf.a[j].to_f64(), buf.b[j].to_f64());
+            let mut lo = 1.0;
+            while let Some((x, sq)) = next_crossing(a, b, lo, rho) {
                 if buf.state[j] == CAPPED {
                     tr.truncated += 1;
                     buf.state[j] = DONE;
-                    buf.gate[j] = f64::INFINITY;
+                    buf.gate[j] = T::INFINITY;
                     break;
                 }
-                tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z, sqrt_d: sq });
+                tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z: zl * x, x, sqrt_d: sq });
                 tr.counts[j] += 1;
-                buf.b[j] += z * z; // reset V → 0 (V_th = 1); the current is not reset
-                lo = z;
+                b += x * x; // reset V → 0 (V_th = 1); the current is not reset
+                buf.b[j] = T::from_f64(b);
+                lo = x;
                 if tr.counts[j] >= dy.cap {
                     if dy.count_truncations {
                         buf.state[j] = CAPPED;
                     } else {
                         buf.state[j] = DONE;
-                        buf.gate[j] = f64::INFINITY;
+                        buf.gate[j] = T::INFINITY;
                         break;
                     }
                 }
             }
         }
     }
-    let zo = dy.z_out;
-    for j in 0..j_n {
-        tr.v_end[j] = buf.a[j] / zo - buf.b[j] / (zo * zo);
+    if levels > 0 {
+        let q = ev.z[levels - 1] / dy.z_out;
+        for j in 0..j_n {
+            tr.v_end[j] = buf.a[j].to_f64() * q - buf.b[j].to_f64() * q * q;
+        }
     }
     tr
 }

@@ -17,8 +17,16 @@ pub mod loss;
 pub mod model_file;
 pub mod network;
 pub mod optim;
+pub mod preprocess;
+pub mod session;
+pub mod shards;
+pub mod real;
+pub mod traces;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use config::{Mode, NetConfig};
 pub use error::{Error, Result};
 pub use network::{Network, Trace, Workspace};
+pub use real::Precision;

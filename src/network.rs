@@ -6,6 +6,7 @@ use crate::config::NetConfig;
 use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::kernels::GradElem;
+use crate::real::Precision;
 use crate::forward::{forward_hidden, forward_readout, Dynamics, LayerTrace, ScanBuffers};
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -16,6 +17,7 @@ use rand_distr::{Distribution, Normal};
 pub struct Network {
     config: NetConfig,
     weights: Vec<Array2<f32>>,
+    precision: Precision,
 }
 
 /// Everything the forward pass of one sample leaves behind.
@@ -39,8 +41,10 @@ impl Trace {
 /// Reusable per-thread buffers.
 #[derive(Default, Debug)]
 pub struct Workspace {
-    scan: ScanBuffers,
-    back: BackBuffers,
+    scan32: ScanBuffers<f32>,
+    scan64: ScanBuffers<f64>,
+    back32: BackBuffers<f32>,
+    back64: BackBuffers<f64>,
     sw: Vec<f64>,
 }
 
@@ -72,7 +76,7 @@ impl Network {
             }
             ws.push(w.as_standard_layout().into_owned());
         }
-        Ok(Network { config, weights: ws })
+        Ok(Network { config, weights: ws, precision: Precision::default() })
     }
 
     /// Gaussian initialisation N(mean, std²) for every layer, from a seeded ChaCha8 stream
@@ -91,6 +95,22 @@ impl Network {
             })
             .collect();
         Network::new(config, weights)
+    }
+
+    /// Precision of the per-neuron state (default f64, the exact reference; f32 is ~2× faster).
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Sets the precision of the per-neuron state.
+    pub fn set_precision(&mut self, p: Precision) {
+        self.precision = p;
+    }
+
+    /// Builder form of [`Network::set_precision`].
+    pub fn with_precision(mut self, p: Precision) -> Self {
+        self.precision = p;
+        self
     }
 
     pub fn config(&self) -> &NetConfig {
@@ -129,7 +149,11 @@ impl Network {
         let mut tr = Trace { events: Vec::with_capacity(nl), hidden: Vec::with_capacity(nl - 1), v_out: Vec::new() };
         tr.events.push(input);
         for l in 0..nl - 1 {
-            let h = forward_hidden(&tr.events[l], self.w(l), self.config.layers[l + 1], &dy, &mut ws.scan);
+            let (ev, w, n) = (&tr.events[l], self.w(l), self.config.layers[l + 1]);
+            let h = match self.precision {
+                Precision::F32 => forward_hidden(ev, w, n, &dy, &mut ws.scan32),
+                Precision::F64 => forward_hidden(ev, w, n, &dy, &mut ws.scan64),
+            };
             let sp: Vec<(f64, u32)> = h.spikes.iter().map(|s| (s.z, s.neuron)).collect();
             tr.hidden.push(h);
             tr.events.push(if l + 2 < nl { Events::from_spikes(&sp) } else { Events::unordered(&sp) });
@@ -138,9 +162,9 @@ impl Network {
         tr
     }
 
-    /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]` f64
-    /// buffer per weight layer) given dL/dv_out and dL/dV_j(t_out) per hidden layer (`g_hidden[l]`
-    /// may be empty for zero).
+    /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]`
+    /// buffer per weight layer, f32 or f64) given dL/dv_out and dL/dV_j(t_out) per hidden layer
+    /// (`g_hidden[l]` may be empty for zero).
     pub fn backward<G: GradElem>(
         &self,
         tr: &Trace,
@@ -153,8 +177,8 @@ impl Network {
         let nl = self.config.n_weight_layers();
         let eps = self.config.grazing_eps;
         let mut st = BackwardStats::default();
-        // dL/dz of the events entering the current layer.
-        let mut dz_ev = vec![0.0; tr.events[nl - 1].len()];
+        // μ = z·dL/dz of the events entering the current layer.
+        let mut mu_ev = vec![0.0; tr.events[nl - 1].len()];
         backward_readout(
             &tr.events[nl - 1],
             self.w(nl - 1),
@@ -162,33 +186,25 @@ impl Network {
             &dy,
             dv_out,
             &mut grads[nl - 1],
-            if nl > 1 { Some(&mut dz_ev) } else { None },
+            if nl > 1 { Some(&mut mu_ev) } else { None },
         );
         for l in (0..nl - 1).rev() {
             let h = &tr.hidden[l];
             // Route event adjoints back to this layer's spikes.
-            let mut dz_spike = vec![0.0; h.spikes.len()];
-            let ev_next = &tr.events[l + 1];
-            for (e, &k) in ev_next.spike_id.iter().enumerate() {
-                dz_spike[k as usize] = dz_ev[e];
+            let mut mu_spike = vec![0.0; h.spikes.len()];
+            for (e, &k) in tr.events[l + 1].spike_id.iter().enumerate() {
+                mu_spike[k as usize] = mu_ev[e];
             }
             let need_in = l > 0;
-            let mut dz_in = vec![0.0; if need_in { tr.events[l].len() } else { 0 }];
+            let mut mu_in = vec![0.0; if need_in { tr.events[l].len() } else { 0 }];
             let gv: &[f64] = g_hidden.get(l).map(|v| v.as_slice()).unwrap_or(&[]);
-            st += backward_hidden(
-                &tr.events[l],
-                self.w(l),
-                self.config.layers[l + 1],
-                &dy,
-                eps,
-                h,
-                &dz_spike,
-                gv,
-                &mut grads[l],
-                if need_in { Some(&mut dz_in) } else { None },
-                &mut ws.back,
-            );
-            dz_ev = dz_in;
+            let (ev, w, n, g) = (&tr.events[l], self.w(l), self.config.layers[l + 1], &mut grads[l]);
+            let mi = if need_in { Some(&mut mu_in[..]) } else { None };
+            st += match self.precision {
+                Precision::F32 => backward_hidden(ev, w, n, &dy, eps, h, &mu_spike, gv, g, mi, &mut ws.back32),
+                Precision::F64 => backward_hidden(ev, w, n, &dy, eps, h, &mu_spike, gv, g, mi, &mut ws.back64),
+            };
+            mu_ev = mu_in;
         }
         st
     }

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::loss::{dead_penalty, output_loss, LossWeights};
 use crate::network::{Network, Trace, Workspace};
 use crate::optim::{Adam, AdamConfig};
+use crate::real::Precision;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -44,6 +45,13 @@ pub struct TrainConfig {
     pub init_std: f64,
     /// A hidden neuron is flagged dead when it fires on fewer than this fraction of a batch.
     pub dead_fraction: f64,
+    /// Precision of the per-neuron state during training (f32: fast; f64: exact reference).
+    #[serde(default = "default_train_precision")]
+    pub precision: Precision,
+}
+
+fn default_train_precision() -> Precision {
+    Precision::F32
 }
 
 impl TrainConfig {
@@ -59,6 +67,7 @@ impl TrainConfig {
             init_mean: 0.03,
             init_std: 0.3f64.sqrt(),
             dead_fraction: 0.1,
+            precision: Precision::F32,
         }
     }
 
@@ -151,8 +160,9 @@ impl Trainer {
     }
 
     /// Continues from given weights (and optimiser state, if any) after `epoch` epochs.
-    pub fn resume(cfg: TrainConfig, net: Network, adam: Option<Adam>, epoch: u64) -> Result<Self> {
+    pub fn resume(cfg: TrainConfig, mut net: Network, adam: Option<Adam>, epoch: u64) -> Result<Self> {
         cfg.validate()?;
+        net.set_precision(cfg.precision);
         if net.config() != &cfg.net {
             return Err(Error::Config("the network does not match the training configuration".into()));
         }
@@ -272,7 +282,7 @@ impl Trainer {
                 let off = k * 4096;
                 out.iter_mut().for_each(|o| *o = 0.0);
                 for c in chunks {
-                    crate::kernels::add_assign_from_f32(out, &c[l][off..off + out.len()]);
+                    crate::kernels::add_into_f64(out, &c[l][off..off + out.len()]);
                 }
                 out.iter_mut().for_each(|o| *o *= scale);
             });

@@ -1,6 +1,6 @@
 //! `multispike eval`: accuracy and spiking statistics of a trained model on the MNIST test set.
 
-use crate::train::set_threads;
+use crate::train::{set_threads, PrecisionArg};
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::Args;
 use multispike::data::mnist::CLASSES;
@@ -38,13 +38,17 @@ pub struct EvalArgs {
     /// Worker threads [default: all CPUs].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Precision of the per-neuron state (f32 is ~2x faster; f64 is the exact reference).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    pub precision: PrecisionArg,
 }
 
 /// Runs `multispike eval`.
 pub fn run(args: &EvalArgs) -> CliResult {
     check_limit("--limit", args.limit)?;
     set_threads(args.threads)?;
-    let mf = model_file::load(&args.model)?;
+    let mut mf = model_file::load(&args.model)?;
+    mf.network.set_precision(args.precision.into());
     let net = &mf.network;
     let cfg = net.config();
     let n_out = cfg.layers[cfg.layers.len() - 1];
