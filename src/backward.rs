@@ -185,19 +185,17 @@ pub fn backward_readout<G: GradElem>(
     mut mu_in: Option<&mut [f64]>,
 ) {
     let zo = dy.z_out;
-    let mut row = vec![0.0; n_out];
     for l in 0..ev.levels() {
         let rho = ev.z[l] / zo;
         let s = dy.c * (rho - rho * rho);
         let ds = dy.c * (rho - 2.0 * rho * rho);
         for e in ev.level(l) {
             let i = ev.src[e] as usize;
-            for (r, &go) in row.iter_mut().zip(g) {
-                *r = go * s;
+            for (gr, &go) in grad[i * n_out..][..n_out].iter_mut().zip(g) {
+                gr.add(go * s);
             }
-            G::add_row(&mut grad[i * n_out..(i + 1) * n_out], &row);
             if let Some(mu) = mu_in.as_deref_mut() {
-                let wr = &w[i * n_out..(i + 1) * n_out];
+                let wr = &w[i * n_out..][..n_out];
                 mu[e] = ds * wr.iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
             }
         }

@@ -139,7 +139,8 @@ pub fn forward_hidden<T: Real>(
     buf.state.clear();
     buf.state.resize(j_n, ACTIVE);
     buf.mask.resize(j_n, 0);
-    let mut tr = LayerTrace { spikes: Vec::new(), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
+    let mut tr =
+        LayerTrace { spikes: Vec::with_capacity(2 * j_n), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
     let levels = ev.levels();
     let c = T::from_f64(dy.c);
     let slack = T::from_f64(PRETEST_SLACK);
@@ -209,16 +210,15 @@ fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.
-pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics, sw: &mut Vec<f64>) -> Vec<f64> {
+pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics) -> Vec<f64> {
     let mut v = vec![0.0; n_out];
-    sw.resize(n_out, 0.0);
     for l in 0..ev.levels() {
-        let r = ev.level(l);
-        kernels::sum_rows(sw, w, n_out, &ev.src[r]);
         let rho = ev.z[l] / dy.z_out;
         let s = dy.c * (rho - rho * rho);
-        for (vo, &x) in v.iter_mut().zip(sw.iter()) {
-            *vo += s * x;
+        for &i in &ev.src[ev.level(l)] {
+            for (vo, &x) in v.iter_mut().zip(&w[i as usize * n_out..][..n_out]) {
+                *vo += s * x as f64;
+            }
         }
     }
     v

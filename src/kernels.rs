@@ -190,6 +190,8 @@ dispatch! {
 pub trait GradElem: Copy + Default + Send + Sync + 'static {
     /// `dst += src` elementwise.
     fn add_row<T: Real>(dst: &mut [Self], src: &[T]);
+    /// `self += x`.
+    fn add(&mut self, x: f64);
     fn to_f64(self) -> f64;
 }
 
@@ -197,6 +199,10 @@ impl GradElem for f64 {
     #[inline]
     fn add_row<T: Real>(dst: &mut [f64], src: &[T]) {
         add_into_f64(dst, src)
+    }
+    #[inline]
+    fn add(&mut self, x: f64) {
+        *self += x;
     }
     #[inline]
     fn to_f64(self) -> f64 {
@@ -208,6 +214,10 @@ impl GradElem for f32 {
     #[inline]
     fn add_row<T: Real>(dst: &mut [f32], src: &[T]) {
         add_into_f32(dst, src)
+    }
+    #[inline]
+    fn add(&mut self, x: f64) {
+        *self += x as f32;
     }
     #[inline]
     fn to_f64(self) -> f64 {

@@ -45,7 +45,6 @@ pub struct Workspace {
     scan64: ScanBuffers<f64>,
     back32: BackBuffers<f32>,
     back64: BackBuffers<f64>,
-    sw: Vec<f64>,
 }
 
 impl Network {
@@ -158,7 +157,7 @@ impl Network {
             tr.hidden.push(h);
             tr.events.push(if l + 2 < nl { Events::from_spikes(&sp) } else { Events::unordered(&sp) });
         }
-        tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy, &mut ws.sw);
+        tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy);
         tr
     }
 
