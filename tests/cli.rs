@@ -335,3 +335,64 @@ fn bad_inputs_give_clear_errors() {
     assert_eq!(printed, direct);
     assert_eq!(printed["weights_rounded_to_f32"], true);
 }
+
+/// Killing `train` with SIGKILL at arbitrary moments (mid-epoch, possibly mid-write) never leaves
+/// an unreadable checkpoint, loses at most the epoch in progress, and resuming ends with exactly
+/// the weights of an uninterrupted run.
+#[test]
+fn sigkill_anywhere_loses_at_most_one_epoch() {
+    use multispike::checkpoint::Checkpoint;
+    use std::time::Instant;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_split(&data, "train", 12_000, 1);
+    write_split(&data, "t10k", 100, 2);
+    let args = |dir: &Path| -> Vec<String> {
+        ["train", "--data", s(&data), "--hidden", "40", "--epochs", "5", "--threads", "1", "--seed", "3"]
+            .iter()
+            .map(|x| x.to_string())
+            .chain(["--out".into(), s(&dir.join("m.safetensors")).into(), "--log".into(), s(&dir.join("log.jsonl")).into()])
+            .collect()
+    };
+    let reference = tmp.path().join("reference");
+    std::fs::create_dir(&reference).unwrap();
+    let t0 = Instant::now();
+    let ra = args(&reference);
+    run_ok(&ra.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    let epoch = t0.elapsed() / 5;
+
+    let dir = tmp.path().join("killed");
+    std::fs::create_dir(&dir).unwrap();
+    let ckpt = dir.join("m.safetensors.ckpt");
+    let mut kills = 0;
+    // Kill at staggered points of successive epochs, resuming each time.
+    for (round, frac) in [0.5, 1.3, 0.1, 0.9, 0.7].into_iter().enumerate() {
+        let mut a = args(&dir);
+        if ckpt.exists() {
+            a.push("--resume".into());
+        }
+        let before = if ckpt.exists() { Checkpoint::load(&ckpt).unwrap().epoch } else { 0 };
+        if before == 5 {
+            break;
+        }
+        let mut child = bin().args(&a).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        std::thread::sleep(epoch.mul_f64(frac + 0.3 * round as f64 / 5.0));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        if ckpt.exists() {
+            let after = Checkpoint::load(&ckpt).expect("a checkpoint survives SIGKILL intact").epoch;
+            assert!(after >= before, "the checkpoint went back from epoch {before} to {after}");
+        }
+    }
+    assert!(kills >= 2, "the runs finished before they could be killed ({kills} kills); epoch {:?}", epoch);
+    let mut a = args(&dir);
+    a.push("--resume".into());
+    let (code, _, stderr) = run(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    assert!(code == 0 || stderr.contains("nothing to train"), "final resume failed: {stderr}");
+    assert_eq!(Checkpoint::load(&ckpt).unwrap().epoch, 5);
+    assert_eq!(weight_bits(&dir.join("m.safetensors")), weight_bits(&reference.join("m.safetensors")));
+}
