@@ -434,6 +434,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
         ("sigma".to_string(), cfg.loss.sigma.to_string()),
         ("lr".to_string(), cfg.adam.lr.to_string()),
         ("batch".to_string(), cfg.batch_size.to_string()),
+        ("precision".to_string(), cfg.precision.to_string()),
         ("train_samples".to_string(), train.n.to_string()),
         ("test_samples".to_string(), test.n.to_string()),
         ("multispike_version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
