@@ -48,6 +48,33 @@ pub struct TrainConfig {
     /// Precision of the per-neuron state during training (f32: fast; f64: exact reference).
     #[serde(default = "default_train_precision")]
     pub precision: Precision,
+    /// Learning-rate schedule over the epochs (the paper uses a constant rate).
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
+}
+
+/// Learning-rate schedule, applied per epoch (so a resumed run follows the same schedule).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The paper's recipe: the same rate for every epoch.
+    #[default]
+    Constant,
+    /// Cosine decay from lr (first epoch) towards 0 (after the last epoch).
+    Cosine,
+}
+
+impl LrSchedule {
+    /// Factor applied to the base rate during epoch `epoch` (0-based) of `epochs`.
+    pub fn factor(self, epoch: u64, epochs: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Cosine => {
+                let p = (epoch as f64 / epochs.max(1) as f64).min(1.0);
+                0.5 * (1.0 + (std::f64::consts::PI * p).cos())
+            }
+        }
+    }
 }
 
 fn default_train_precision() -> Precision {
@@ -68,6 +95,7 @@ impl TrainConfig {
             init_std: 0.3f64.sqrt(),
             dead_fraction: 0.1,
             precision: Precision::F32,
+            lr_schedule: LrSchedule::Constant,
         }
     }
 
@@ -176,6 +204,7 @@ impl Trainer {
             }
             None => Adam::new(cfg.adam, &sizes),
         };
+
         let encoder = PixelEncoder::new(cfg.net.tau_i, cfg.net.t_out);
         Ok(Trainer { net, adam, cfg, epoch, encoder, chunk_grads: Vec::new(), reduced: Vec::new() })
     }
@@ -304,8 +333,14 @@ impl Trainer {
             && tr.hidden.iter().all(|h| h.spikes.iter().all(|s| s.z.is_finite() && s.sqrt_d.is_finite()))
     }
 
-    /// One pass over `data` (or its first `limit` samples) in mini-batches.
+    /// Sets the optimiser's learning rate for the epoch about to run (`self.epoch`, 0-based).
+    pub fn begin_epoch(&mut self) {
+        self.adam.cfg.lr = self.cfg.adam.lr * self.cfg.lr_schedule.factor(self.epoch, self.cfg.epochs);
+    }
+
+    /// One pass over `data` in mini-batches (shuffled by [`Trainer::epoch_order`]).
     pub fn train_epoch(&mut self, data: &Dataset, progress: &mut dyn FnMut(usize, &StepStats)) -> Result<StepStats> {
+        self.begin_epoch();
         let order = self.epoch_order(data.n, self.epoch);
         let mut total = StepStats::default();
         for batch in order.chunks(self.cfg.batch_size) {

@@ -148,6 +148,18 @@ pub struct TrainArgs {
     /// Precision of the per-neuron state (f32 is ~2x faster; f64 is the exact reference).
     #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
     pub precision: PrecisionArg,
+    /// Learning-rate schedule over the epochs: constant (the paper's recipe) or cosine decay to 0.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
+    pub lr_schedule: ScheduleArg,
+}
+
+/// `--lr-schedule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// The same rate for every epoch (the paper's recipe).
+    Constant,
+    /// Cosine decay from --lr towards 0 over --epochs.
+    Cosine,
 }
 
 impl TrainArgs {
@@ -172,6 +184,10 @@ impl TrainArgs {
             cfg.init_std = s;
         }
         cfg.precision = self.precision.into();
+        cfg.lr_schedule = match self.lr_schedule {
+            ScheduleArg::Constant => multispike::train::LrSchedule::Constant,
+            ScheduleArg::Cosine => multispike::train::LrSchedule::Cosine,
+        };
         cfg
     }
 
@@ -435,6 +451,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
         ("lr".to_string(), cfg.adam.lr.to_string()),
         ("batch".to_string(), cfg.batch_size.to_string()),
         ("precision".to_string(), cfg.precision.to_string()),
+        ("lr_schedule".to_string(), format!("{:?}", cfg.lr_schedule).to_lowercase()),
         ("train_samples".to_string(), train.n.to_string()),
         ("test_samples".to_string(), test.n.to_string()),
         ("multispike_version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
