@@ -172,6 +172,14 @@ dispatch! {
     }
 }
 
+/// `y += x` elementwise from an f32 buffer, which is left zeroed (so it can accumulate again
+/// without a separate clearing pass).
+#[inline]
+pub fn add_into_f64_and_clear(y: &mut [f64], x: &mut [f32]) {
+    add_into_f64(y, x);
+    x.iter_mut().for_each(|v| *v = 0.0);
+}
+
 dispatch! {
     /// Adam update in f32: `k = [beta1, beta2, lr / (1 − beta1^t), √(1 − beta2^t), eps]`.
     pub fn adam_update<T>(w: &mut [f32], g: &[T], m: &mut [f32], v: &mut [f32], k: [f32; 5]) {

@@ -264,7 +264,7 @@ impl Trainer {
             .par_iter_mut()
             .zip(traces.par_chunks(CHUNK).zip(batch.par_chunks(CHUNK)))
             .map(|(grads, (trs, idx))| {
-                grads.iter_mut().for_each(|g| g.iter_mut().for_each(|x| *x = 0.0));
+                // The buffers are zero here: fresh, or emptied by the previous reduction.
                 let mut st = StepStats::default();
                 WS.with(|ws| {
                     let ws = &mut *ws.borrow_mut();
@@ -304,14 +304,20 @@ impl Trainer {
         // 4. reduce in chunk order (fixed, whatever the thread count), average, step
         let scale = 1.0 / batch.len() as f64;
         self.reduced.resize_with(sizes.len(), Vec::new);
-        let chunks = &self.chunk_grads[..n_chunks];
+        const BLOCK: usize = 4096;
         for (l, red) in self.reduced.iter_mut().enumerate() {
             red.resize(sizes[l], 0.0);
-            red.par_chunks_mut(4096).enumerate().for_each(|(k, out)| {
-                let off = k * 4096;
+            // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
+            let mut blocks: Vec<Vec<&mut [f32]>> = (0..sizes[l].div_ceil(BLOCK)).map(|_| Vec::new()).collect();
+            for c in self.chunk_grads[..n_chunks].iter_mut() {
+                for (k, part) in c[l].chunks_mut(BLOCK).enumerate() {
+                    blocks[k].push(part);
+                }
+            }
+            red.par_chunks_mut(BLOCK).zip(blocks.into_par_iter()).for_each(|(out, parts)| {
                 out.iter_mut().for_each(|o| *o = 0.0);
-                for c in chunks {
-                    crate::kernels::add_into_f64(out, &c[l][off..off + out.len()]);
+                for part in parts {
+                    crate::kernels::add_into_f64_and_clear(out, part);
                 }
                 out.iter_mut().for_each(|o| *o *= scale);
             });
