@@ -55,7 +55,9 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
 
 /// The command line as typed, each argument quoted for a POSIX shell when needed.
 pub fn command_line() -> String {
-    std::env::args_os()
+    // The program is recorded by its name, not by the path it was started from.
+    std::iter::once("multispike".into())
+        .chain(std::env::args_os().skip(1))
         .map(|a| {
             let s = a.to_string_lossy().into_owned();
             let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
