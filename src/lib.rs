@@ -20,6 +20,7 @@ pub mod optim;
 pub mod preprocess;
 pub mod session;
 pub mod shards;
+pub mod sweep;
 pub mod real;
 pub mod traces;
 pub mod train;

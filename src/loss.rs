@@ -19,8 +19,10 @@ impl Default for LossWeights {
     }
 }
 
-/// Output part of the loss for one sample: (CE + σ term, dL/dv_out, predicted class).
-pub fn output_loss(v_out: &[f64], label: usize, sigma: f64) -> (f64, Vec<f64>, usize) {
+/// Output part of the loss for one sample: (CE + σ term, dL/dv_out, decision).
+/// The decision is `None` when the largest output is shared (e.g. a network that emitted no
+/// hidden spike has v_out = 0 everywhere): such a sample counts as wrong, never as class 0.
+pub fn output_loss(v_out: &[f64], label: usize, sigma: f64) -> (f64, Vec<f64>, Option<usize>) {
     let n = v_out.len() as f64;
     let m = v_out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let exps: Vec<f64> = v_out.iter().map(|&v| (v - m).exp()).collect();
@@ -33,7 +35,18 @@ pub fn output_loss(v_out: &[f64], label: usize, sigma: f64) -> (f64, Vec<f64>, u
         .enumerate()
         .map(|(o, (&e, &v))| e / sum - if o == label { 1.0 } else { 0.0 } + 2.0 * sigma * v / n)
         .collect();
-    (ce + l2, grad, argmax(v_out))
+    (ce + l2, grad, decision(v_out))
+}
+
+/// The predicted class: the index of the strictly largest output, or `None` on a tie or NaN.
+pub fn decision(v: &[f64]) -> Option<usize> {
+    let best = argmax(v);
+    let m = v.get(best).copied()?;
+    if m.is_nan() || v.iter().enumerate().any(|(i, &x)| i != best && x == m) {
+        None
+    } else {
+        Some(best)
+    }
 }
 
 /// Dead-neuron penalty of one hidden layer: (λ/J) Σ_j P_j (V_th − v_j) and its gradient dL/dv_j.
@@ -74,7 +87,10 @@ mod tests {
     fn output_gradient_matches_finite_differences() {
         let v = [0.3, -1.2, 2.0, 0.7];
         let (_, g, pred) = output_loss(&v, 1, 0.05);
-        assert_eq!(pred, 2);
+        assert_eq!(pred, Some(2));
+        assert_eq!(decision(&[0.0; 4]), None);
+        assert_eq!(decision(&[1.0, 3.0, 3.0]), None);
+        assert_eq!(decision(&[1.0, 3.0, 2.0]), Some(1));
         for o in 0..4 {
             let h = 1e-6;
             let mut vp = v;

@@ -144,6 +144,9 @@ pub struct StepStats {
     /// Samples left out for a non-finite adjoint or loss, plus skipped batches.
     pub non_finite: u64,
     pub skipped_batches: u64,
+    /// Samples whose largest output was tied (no decision; counted as wrong).
+    #[serde(default)]
+    pub undecided: u64,
 }
 
 impl StepStats {
@@ -158,6 +161,7 @@ impl StepStats {
         self.guarded += o.guarded;
         self.non_finite += o.non_finite;
         self.skipped_batches += o.skipped_batches;
+        self.undecided += o.undecided;
     }
 }
 
@@ -280,7 +284,8 @@ impl Trainer {
                         st.samples += 1;
                         st.spikes += tr.hidden_spikes() as u64;
                         st.truncated += tr.hidden.iter().map(|h| h.truncated as u64).sum::<u64>();
-                        st.correct += (pred == label) as u64;
+                        st.correct += (pred == Some(label)) as u64;
+                        st.undecided += pred.is_none() as u64;
                         if !loss.is_finite() || dv.iter().any(|x| !x.is_finite()) {
                             st.non_finite += 1;
                             continue;
@@ -377,6 +382,9 @@ pub struct EvalStats {
     /// Per-neuron mean spike count of the first hidden layer.
     pub neuron_mean_spikes: Vec<f64>,
     pub truncated: u64,
+    /// Samples whose largest output was tied (no decision; counted as wrong).
+    #[serde(default)]
+    pub undecided: u64,
 }
 
 impl EvalStats {
@@ -413,6 +421,7 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
         hist: Vec<u64>,
         neuron: Vec<u64>,
         trunc: u64,
+        undecided: u64,
     }
     let parts: Vec<Part> = (0..data.n)
         .collect::<Vec<_>>()
@@ -434,10 +443,11 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
                     let (loss, _, pred) = output_loss(&tr.v_out, label.min(n_out - 1), 0.0);
                     p.loss += loss;
                     p.pt[label.min(n_out - 1)] += 1;
-                    if pred == label {
+                    if pred == Some(label) {
                         p.correct += 1;
                         p.pc[label] += 1;
                     }
+                    p.undecided += pred.is_none() as u64;
                     p.spikes += tr.hidden_spikes() as u64;
                     for (f, h) in p.fired.iter_mut().zip(&tr.hidden) {
                         for (fj, &c) in f.iter_mut().zip(&h.counts) {
@@ -471,6 +481,7 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
         e.loss_sum += p.loss;
         spikes += p.spikes;
         e.truncated += p.trunc;
+        e.undecided += p.undecided;
         for o in 0..n_out {
             e.per_class_correct[o] += p.pc[o];
             e.per_class_total[o] += p.pt[o];

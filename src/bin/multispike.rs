@@ -8,6 +8,10 @@
 mod bench;
 #[path = "../cli/eval.rs"]
 mod eval;
+#[path = "../cli/shards.rs"]
+mod shards;
+#[path = "../cli/sweep.rs"]
+mod sweep;
 #[path = "../cli/train.rs"]
 mod train;
 #[path = "../cli/util.rs"]
@@ -64,6 +68,10 @@ Example:
     },
     /// Measure inference and training throughput for several thread counts.
     Bench(bench::BenchArgs),
+    /// The tau_I study: train at several tau_I, modes and seeds; write a CSV and SVG plots.
+    Sweep(Box<sweep::SweepArgs>),
+    /// Write MNIST as compressed shards + manifest for the browser (www/data).
+    Shards(shards::ShardsArgs),
 }
 
 fn fetch_mnist(dir: &std::path::Path) -> CliResult {
@@ -90,6 +98,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Eval(args) => eval::run(&args),
         Command::Case { file } => case(&file),
         Command::Bench(args) => bench::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Shards(args) => shards::run(&args),
     }
 }
 

@@ -87,6 +87,7 @@ pub fn run(args: &EvalArgs) -> CliResult {
             "mean_spikes": ev.mean_spikes,
             "silent_fraction": ev.silent_fraction,
             "truncated": ev.truncated,
+            "undecided": ev.undecided,
             "spike_hist": ev.spike_hist,
             "eval_s": eval_s,
         });
@@ -122,6 +123,7 @@ pub fn run(args: &EvalArgs) -> CliResult {
     println!("hidden spikes per neuron per image  {:.3}", ev.mean_spikes);
     println!("silent hidden neurons               {:.1}%", 100.0 * ev.silent_fraction);
     println!("spike trains cut by the cap         {}", ev.truncated);
+    println!("undecided (tied outputs, counted wrong) {}", ev.undecided);
     if !ev.spike_hist.is_empty() && ev.spike_hist.iter().any(|&c| c > 0) {
         println!();
         println!("spike-count histogram of the first hidden layer (per neuron and image):");

@@ -77,6 +77,7 @@ Log fields (one JSON object per line and epoch):
   non_finite       samples left out for a non-finite loss or adjoint (plus skipped batches)
   guarded          grazing crossings whose slope was clamped in the backward pass
   truncated        spike trains cut by --max-spikes (test_truncated: on the test set)
+  test_undecided   test images whose largest output is tied (no hidden spike, say): counted wrong
   skipped_batches  batches whose gradient was non-finite (no update)
   wall_s, eval_s   seconds spent training and evaluating;  samples_per_s: training speed
 
@@ -308,6 +309,8 @@ struct EpochRecord {
     guarded: u64,
     truncated: u64,
     test_truncated: u64,
+    /// Test samples whose largest output was tied (counted as wrong).
+    test_undecided: u64,
     skipped_batches: u64,
     wall_s: f64,
     eval_s: f64,
@@ -332,6 +335,7 @@ impl EpochRecord {
             guarded: tr.guarded,
             truncated: tr.truncated,
             test_truncated: ev.truncated,
+            test_undecided: ev.undecided,
             skipped_batches: tr.skipped_batches,
             wall_s,
             eval_s,

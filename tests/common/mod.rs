@@ -149,3 +149,78 @@ pub fn sample_loss(net: &Network, input: &[f64], label: usize, lambda: f64, sigm
 pub fn counts(net: &Network, input: &[f64]) -> Vec<Vec<u32>> {
     net.forward_times(input).unwrap().hidden.iter().map(|h| h.counts.clone()).collect()
 }
+
+/// Brute-force V(t) of neuron `neuron` of layer `layer + 1` (fed by weight layer `layer`) at the
+/// times `grid` (non-decreasing, ≤ t_out), by the same exact-exponential stepping and bisection as
+/// [`ode_reference`]; the layer's inputs are the input spikes (layer 0) or the previous layer's
+/// spikes from [`ode_reference`]. At its own spike the neuron is reset to 0 (a grid time that
+/// hits a spike exactly sees the value after the reset).
+pub fn ode_membrane(net: &Network, input: &[f64], layer: usize, neuron: usize, grid: &[f64]) -> Vec<f64> {
+    let cfg = net.config();
+    let tau_i = cfg.tau_i;
+    let tau_v = tau_i / 2.0;
+    let t_out = cfg.t_out;
+    let dt = (tau_i / 2000.0).min(2e-4);
+    let cap = cfg.spike_cap() as usize;
+    let nl = cfg.layers.len() - 1;
+    let fires = layer + 1 < nl;
+    let prop = |i0: f64, v0: f64, s: f64| -> (f64, f64) {
+        let ei = (-s / tau_i).exp();
+        let ev = (-s / tau_v).exp();
+        let k = (ei - ev) / (1.0 / tau_v - 1.0 / tau_i);
+        (i0 * ei, v0 * ev + i0 * k)
+    };
+    let mut pre: Vec<(f64, usize)> = if layer == 0 {
+        input.iter().enumerate().filter(|(_, &t)| t < t_out).map(|(i, &t)| (t, i)).collect()
+    } else {
+        let ode = ode_reference(net, input);
+        ode.spikes[layer - 1].iter().enumerate().flat_map(|(j, s)| s.iter().map(move |&t| (t, j))).collect()
+    };
+    pre.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let w = &net.weights()[layer];
+    let (mut i_s, mut v, mut t) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut e, mut n, mut g) = (0usize, 0usize, 0usize);
+    let mut out = Vec::with_capacity(grid.len());
+    loop {
+        while g < grid.len() && grid[g] <= t {
+            out.push(v);
+            g += 1;
+        }
+        while e < pre.len() && pre[e].0 <= t {
+            i_s += w[[pre[e].1, neuron]] as f64;
+            e += 1;
+        }
+        if g == grid.len() {
+            break;
+        }
+        let next_ev = if e < pre.len() { pre[e].0 } else { f64::INFINITY };
+        let t1 = (t + dt).min(next_ev).min(grid[g]);
+        let (i1, v1) = prop(i_s, v, t1 - t);
+        if fires && n < cap && v1 >= 1.0 {
+            let (mut a, mut b) = (0.0, t1 - t);
+            for _ in 0..200 {
+                let m = 0.5 * (a + b);
+                if prop(i_s, v, m).1 >= 1.0 {
+                    b = m;
+                } else {
+                    a = m;
+                }
+                if b - a < 1e-15 * (1.0 + t) {
+                    break;
+                }
+            }
+            let ts = t + b;
+            if ts < t_out {
+                n += 1;
+                i_s = prop(i_s, v, b).0;
+                v = 0.0;
+                t = ts;
+                continue;
+            }
+        }
+        i_s = i1;
+        v = v1;
+        t = t1;
+    }
+    out
+}

@@ -1,0 +1,101 @@
+// Throughput of 784-400-10 (multi-spike, tau_I 0.8, fresh paper-init network, seed 1) natively
+// (`multispike bench`, 1 and 2 threads) and in headless Chromium from the page's module Worker:
+// wasm-st (single-threaded package) and wasm-mt (threaded package, 2 threads). Same workload
+// everywhere: inference = forward pass of the first N test images; training = Adam steps in
+// batches of 100 over the first N training images, each repetition from the same initial weights.
+// Prints one table (medians over the repetitions).
+//   node scripts/bench-web.mjs [--samples 5000] [--reps 5]
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { launch, open, serve } from './e2e.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('samples', 5000);
+const REPS = arg('reps', 5);
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function native() {
+  const out = execFileSync(`${ROOT}target/release/multispike`, ['bench', '--samples', String(N), '--reps', String(REPS), '--threads', '1,2'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  const rows = {};
+  for (const line of out.split('\n')) {
+    const m = line.match(/^(inference|training)\s+(\d+)\s+(\d+)/);
+    if (m) (rows[m[2]] ??= {})[m[1]] = Number(m[3]);
+  }
+  const spikes = out.match(/([\d.]+) hidden spikes per neuron/)?.[1];
+  return { rows, spikes };
+}
+
+async function browserRun(browser, url) {
+  const { page, ready } = await open(browser, url, 120_000);
+  const res = await page.evaluate(
+    async ([n, reps]) => {
+      // The first n examples of a shard, as an uncompressed shard (header, labels, pixels).
+      const take = async (file) => {
+        const r = await fetch(`data/${file}`);
+        const raw = new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+        const count = new DataView(raw.buffer).getUint32(8, true);
+        const k = Math.min(n, count);
+        const out = new Uint8Array(16 + k + k * 784);
+        out.set(raw.subarray(0, 16));
+        new DataView(out.buffer).setUint32(8, k, true);
+        out.set(raw.subarray(16, 16 + k), 16);
+        out.set(raw.subarray(16 + count, 16 + count + k * 784), 16 + k);
+        return out;
+      };
+      const train = await take('train-00.mshd.gz');
+      const test = await take('test-00.mshd.gz');
+      return window.multispike.rpc('bench', { train, test, reps });
+    },
+    [N, REPS],
+  );
+  await page.close();
+  return { info: ready.info, inference: median(res.inference), training: median(res.training), spikes: res.spikes };
+}
+
+async function main() {
+  const nat = native();
+  const srv = await serve();
+  const browser = await launch();
+  let st, mt;
+  try {
+    st = await browserRun(browser, `${srv.url}?build=st`);
+    mt = await browserRun(browser, `${srv.url}?build=mt&threads=2`);
+  } finally {
+    await browser.close();
+    srv.stop();
+  }
+  if (mt.info.threads !== 2 || mt.info.build !== 'mt') throw new Error(`wasm-mt ran with ${JSON.stringify(mt.info)}`);
+  const rows = [
+    ['native', 1, nat.rows[1].inference, nat.rows[1].training],
+    ['native', 2, nat.rows[2].inference, nat.rows[2].training],
+    ['wasm-st', 1, st.inference, st.training],
+    ['wasm-mt', 2, mt.inference, mt.training],
+  ];
+  const ref = nat.rows[2];
+  console.log(`784-400-10 multi, tau_I 0.8, fresh paper-init network (seed 1); ${N} images, median of ${REPS} runs;`);
+  console.log(`${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? 'unknown'}); browser: headless Chromium, from a module Worker`);
+  console.log(`hidden spikes per neuron per test image: native ${nat.spikes}, wasm ${st.spikes.toFixed(3)}`);
+  console.log('');
+  console.log('| build   | threads | inference samples/s | training samples/s | vs native 2 threads (inf / train) |');
+  console.log('|---------|--------:|--------------------:|-------------------:|-----------------------------------|');
+  for (const [b, t, inf, tr] of rows) {
+    const rel = `${(inf / ref.inference).toFixed(2)}x / ${(tr / ref.training).toFixed(2)}x`;
+    console.log(`| ${b.padEnd(7)} | ${String(t).padStart(7)} | ${Math.round(inf).toString().padStart(19)} | ${Math.round(tr).toString().padStart(18)} | ${rel.padEnd(33)} |`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,417 @@
+//! An interactive training session (what the browser's `Trainer` wraps): a configuration given as
+//! a loose JSON-like object, training data that arrives shard by shard, training in small slices
+//! of mini-batch steps with progress within the epoch, evaluation, and model/checkpoint export.
+//!
+//! Time is not measured here (the core runs on targets without a clock); callers that want
+//! samples/s pass the elapsed time to [`StepReport::with_elapsed`].
+
+use crate::checkpoint::Checkpoint;
+use crate::config::{Mode, NetConfig};
+use crate::data::mnist::{Dataset, CLASSES, DIM};
+use crate::error::{Error, Result};
+use crate::model_file;
+use crate::optim::AdamConfig;
+use crate::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Training settings as a user gives them (JS object, JSON). Every field is optional; missing
+/// ones take the paper's recipe (784-400-10, τ_I = 0.8 … see [`TrainConfig::paper`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Layer sizes, input first (784) and output last (10).
+    pub layers: Vec<usize>,
+    #[serde(alias = "tau_I", alias = "tauI", alias = "tau")]
+    pub tau_i: f64,
+    pub mode: Mode,
+    #[serde(alias = "learning_rate")]
+    pub lr: f64,
+    #[serde(alias = "batch_size")]
+    pub batch: usize,
+    pub lambda: f64,
+    pub sigma: f64,
+    pub seed: u64,
+    pub max_spikes: u32,
+    pub init_mean: f64,
+    pub init_std: f64,
+    pub t_out: f64,
+    pub dead_fraction: f64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        let p = TrainConfig::paper(NetConfig::new(vec![DIM, 400, CLASSES], 0.8, Mode::Multi));
+        SessionConfig {
+            layers: p.net.layers.clone(),
+            tau_i: p.net.tau_i,
+            mode: p.net.mode,
+            lr: p.adam.lr,
+            batch: p.batch_size,
+            lambda: p.loss.lambda,
+            sigma: p.loss.sigma,
+            seed: p.seed,
+            max_spikes: p.net.max_spikes,
+            init_mean: p.init_mean,
+            init_std: p.init_std,
+            t_out: p.net.t_out,
+            dead_fraction: p.dead_fraction,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The validated training configuration (MNIST-shaped: 784 inputs, 10 outputs).
+    pub fn to_train_config(&self) -> Result<TrainConfig> {
+        if self.layers.first() != Some(&DIM) || self.layers.last() != Some(&CLASSES) || self.layers.len() < 2 {
+            return Err(Error::Config(format!(
+                "layers must start with {DIM} inputs and end with {CLASSES} outputs, got {:?}",
+                self.layers
+            )));
+        }
+        let mut net = NetConfig::new(self.layers.clone(), self.tau_i, self.mode);
+        net.max_spikes = self.max_spikes;
+        net.t_out = self.t_out;
+        let mut c = TrainConfig::paper(net);
+        c.adam = AdamConfig { lr: self.lr, ..c.adam };
+        c.batch_size = self.batch;
+        c.loss.lambda = self.lambda;
+        c.loss.sigma = self.sigma;
+        c.seed = self.seed;
+        c.init_mean = self.init_mean;
+        c.init_std = self.init_std;
+        c.dead_fraction = self.dead_fraction;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Parses a JSON object (unknown keys are an error naming the key).
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))
+    }
+}
+
+/// Statistics of a slice of training steps, as shown in the browser.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StepReport {
+    pub steps: usize,
+    pub samples: u64,
+    /// Mean loss over the samples with a finite loss.
+    pub loss: f64,
+    /// Training accuracy of the forward passes of these steps.
+    pub accuracy: f64,
+    /// Hidden spikes per sample and per hidden neuron per sample.
+    pub spikes_per_sample: f64,
+    pub mean_spikes: f64,
+    /// Fraction of hidden neurons flagged dead (fired on < 10 % of a batch), over the steps.
+    pub dead_fraction: f64,
+    pub non_finite: u64,
+    pub guarded: u64,
+    pub truncated: u64,
+    pub skipped_batches: u64,
+    /// Completed epochs and the fraction of the current one done.
+    pub epoch: u64,
+    pub epoch_progress: f64,
+    /// Training examples available.
+    pub train_size: usize,
+    /// Filled in by [`StepReport::with_elapsed`] (0 otherwise).
+    pub seconds: f64,
+    pub samples_per_s: f64,
+}
+
+impl StepReport {
+    /// Adds the wall time the steps took.
+    pub fn with_elapsed(mut self, seconds: f64) -> Self {
+        self.seconds = seconds;
+        self.samples_per_s = if seconds > 0.0 { self.samples as f64 / seconds } else { 0.0 };
+        self
+    }
+}
+
+/// Evaluation summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EvalReport {
+    pub samples: u64,
+    pub accuracy: f64,
+    pub loss: f64,
+    pub mean_spikes: f64,
+    pub silent_fraction: f64,
+    pub per_class_accuracy: Vec<f64>,
+    pub seconds: f64,
+    pub samples_per_s: f64,
+}
+
+impl EvalReport {
+    fn from_stats(e: &EvalStats) -> Self {
+        let n = e.samples.max(1) as f64;
+        EvalReport {
+            samples: e.samples,
+            accuracy: e.accuracy(),
+            loss: e.loss_sum / n,
+            mean_spikes: e.mean_spikes,
+            silent_fraction: e.silent_fraction,
+            per_class_accuracy: e
+                .per_class_correct
+                .iter()
+                .zip(&e.per_class_total)
+                .map(|(&c, &t)| if t == 0 { 0.0 } else { c as f64 / t as f64 })
+                .collect(),
+            seconds: 0.0,
+            samples_per_s: 0.0,
+        }
+    }
+
+    /// Adds the wall time the evaluation took.
+    pub fn with_elapsed(mut self, seconds: f64) -> Self {
+        self.seconds = seconds;
+        self.samples_per_s = if seconds > 0.0 { self.samples as f64 / seconds } else { 0.0 };
+        self
+    }
+}
+
+/// A trainer with its data and position in the epoch.
+#[derive(Clone, Debug)]
+pub struct Session {
+    trainer: Trainer,
+    train: Dataset,
+    test: Option<Dataset>,
+    /// Sample order of the current epoch and the next position in it.
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+fn empty() -> Dataset {
+    Dataset { images: Vec::new(), labels: Vec::new(), n: 0, dim: DIM }
+}
+
+impl Session {
+    /// A fresh network from `cfg` (validated).
+    pub fn new(cfg: &SessionConfig) -> Result<Self> {
+        let trainer = Trainer::new(cfg.to_train_config()?)?;
+        Ok(Session { trainer, train: empty(), test: None, order: Vec::new(), cursor: 0 })
+    }
+
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    /// Appends training examples (they join the sample order at the next epoch start, or now if
+    /// the current epoch has not begun).
+    pub fn add_train(&mut self, d: Dataset) -> Result<()> {
+        if d.dim != DIM {
+            return Err(Error::Shape(format!("examples have {} pixels, expected {DIM}", d.dim)));
+        }
+        if self.train.n + d.n > 1_000_000 {
+            return Err(Error::Shape("more than 1000000 training examples".into()));
+        }
+        self.train.images.extend(d.images);
+        self.train.labels.extend(d.labels);
+        self.train.n += d.n;
+        if self.cursor == 0 {
+            self.order.clear();
+        }
+        Ok(())
+    }
+
+    /// Sets the test set used by [`Session::evaluate`] without an argument.
+    pub fn set_test(&mut self, d: Dataset) {
+        self.test = Some(d);
+    }
+
+    pub fn train_size(&self) -> usize {
+        self.train.n
+    }
+
+    /// Runs `steps` mini-batch steps, continuing the epoch (a new epoch starts with a fresh
+    /// permutation seeded by (seed, epoch), like the CLI; the last batch of an epoch may be short).
+    pub fn train_steps(&mut self, steps: usize) -> Result<StepReport> {
+        if self.train.n == 0 {
+            return Err(Error::Shape("no training data: add a shard first".into()));
+        }
+        let bs = self.trainer.cfg.batch_size;
+        let mut total = StepStats::default();
+        let mut done = 0;
+        for _ in 0..steps {
+            if self.order.is_empty() {
+                self.order = self.trainer.epoch_order(self.train.n, self.trainer.epoch);
+                self.cursor = 0;
+            }
+            let end = (self.cursor + bs).min(self.order.len());
+            let batch = self.order[self.cursor..end].to_vec();
+            let s = self.trainer.step(&self.train, &batch)?;
+            total.merge(&s);
+            done += 1;
+            self.cursor = end;
+            if self.cursor >= self.order.len() {
+                self.trainer.epoch += 1;
+                self.order.clear();
+                self.cursor = 0;
+            }
+        }
+        let n = total.samples.max(1) as f64;
+        let hidden: usize =
+            self.trainer.net.config().layers[1..self.trainer.net.config().layers.len() - 1].iter().sum();
+        let finite = total.samples.saturating_sub(total.non_finite).max(1) as f64;
+        Ok(StepReport {
+            steps: done,
+            samples: total.samples,
+            loss: total.loss_sum / finite,
+            accuracy: total.correct as f64 / n,
+            spikes_per_sample: total.spikes as f64 / n,
+            mean_spikes: if hidden > 0 { total.spikes as f64 / n / hidden as f64 } else { 0.0 },
+            dead_fraction: if total.flag_slots > 0 { total.flagged as f64 / total.flag_slots as f64 } else { 0.0 },
+            non_finite: total.non_finite,
+            guarded: total.guarded,
+            truncated: total.truncated,
+            skipped_batches: total.skipped_batches,
+            epoch: self.trainer.epoch,
+            epoch_progress: if self.order.is_empty() { 0.0 } else { self.cursor as f64 / self.order.len() as f64 },
+            train_size: self.train.n,
+            seconds: 0.0,
+            samples_per_s: 0.0,
+        })
+    }
+
+    /// Evaluates on `data`, or on the test set given with [`Session::set_test`].
+    pub fn evaluate(&self, data: Option<&Dataset>) -> Result<EvalReport> {
+        let d = data.or(self.test.as_ref()).ok_or_else(|| Error::Shape("no test data: pass a shard".into()))?;
+        Ok(EvalReport::from_stats(&evaluate(&self.trainer.net, d)?))
+    }
+
+    /// The current weights as a model file.
+    pub fn export_model(&self) -> Result<Vec<u8>> {
+        let mut prov = BTreeMap::new();
+        prov.insert("producer".to_string(), "multispike session (browser)".to_string());
+        prov.insert("epochs".to_string(), self.trainer.epoch.to_string());
+        prov.insert("steps".to_string(), self.trainer.adam.t.to_string());
+        prov.insert("seed".to_string(), self.trainer.cfg.seed.to_string());
+        model_file::to_bytes(&self.trainer.net, &prov)
+    }
+
+    /// Weights, Adam state, completed epochs and the training configuration. A resumed session
+    /// restarts the current epoch (the position inside it is not stored).
+    pub fn export_checkpoint(&self) -> Result<Vec<u8>> {
+        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::Checkpoint(e.to_string()))?;
+        let mut metadata = BTreeMap::new();
+        metadata.insert("producer".to_string(), "multispike session (browser)".to_string());
+        Checkpoint {
+            network: self.trainer.net.clone(),
+            adam: self.trainer.adam.clone(),
+            epoch: self.trainer.epoch,
+            train_config,
+            metadata,
+        }
+        .to_bytes()
+    }
+
+    /// Replaces the trainer by a checkpoint's (validated first: on error nothing changes).
+    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<()> {
+        let ck = Checkpoint::from_bytes(bytes)?;
+        let mut cfg: TrainConfig = serde_json::from_str(&ck.train_config)
+            .map_err(|e| Error::Checkpoint(format!("train_config is not a training configuration: {e}")))?;
+        if cfg.net != *ck.network.config() {
+            return Err(Error::Checkpoint("train_config does not match the stored network".into()));
+        }
+        cfg.adam = ck.adam.cfg;
+        let trainer = Trainer::resume(cfg, ck.network, Some(ck.adam), ck.epoch)?;
+        if trainer.net.config().layers[0] != DIM || *trainer.net.config().layers.last().expect("layers") != CLASSES {
+            return Err(Error::Checkpoint(format!(
+                "the network is {}, not MNIST-shaped",
+                trainer.net.config().layers_string()
+            )));
+        }
+        self.trainer = trainer;
+        self.order.clear();
+        self.cursor = 0;
+        Ok(())
+    }
+
+    /// sha256 (hex) of the little-endian bytes of all weights, layer after layer: a compact way
+    /// to compare two runs bit for bit.
+    pub fn weights_digest(&self) -> String {
+        weights_digest(&self.trainer.net)
+    }
+}
+
+/// sha256 (hex) of the little-endian bytes of all weights of `net`, layer after layer.
+pub fn weights_digest(net: &crate::network::Network) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for w in net.weights() {
+        for x in w.iter() {
+            h.update(x.to_le_bytes());
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize, seed: u8) -> Dataset {
+        let mut images = vec![0u8; n * DIM];
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        for i in 0..n {
+            let k = labels[i] as usize;
+            for c in 0..DIM {
+                if (c / 28) / 3 == k || (c + i + seed as usize) % 97 == 0 {
+                    images[i * DIM + c] = 200;
+                }
+            }
+        }
+        Dataset { images, labels, n, dim: DIM }
+    }
+
+    fn small_cfg() -> SessionConfig {
+        SessionConfig { layers: vec![DIM, 40, CLASSES], batch: 20, lr: 0.01, init_std: 0.3, ..Default::default() }
+    }
+
+    #[test]
+    fn config_from_json_and_validation() {
+        let c =
+            SessionConfig::from_json(r#"{"layers":[784,100,10],"tau_I":1.5,"mode":"single","batch_size":50}"#).unwrap();
+        assert_eq!((c.layers[1], c.tau_i, c.mode, c.batch), (100, 1.5, Mode::Single, 50));
+        c.to_train_config().unwrap();
+        let e = SessionConfig::from_json(r#"{"layer":[1]}"#).unwrap_err().to_string();
+        assert!(e.contains("layer"), "{e}");
+        for bad in [
+            r#"{"layers":[100,10]}"#,
+            r#"{"tau_I":-1}"#,
+            r#"{"lr":0}"#,
+            r#"{"batch":0}"#,
+            r#"{"lambda":-1}"#,
+            r#"{"max_spikes":0}"#,
+            r#"{"init_std":-1}"#,
+        ] {
+            let c = SessionConfig::from_json(bad).unwrap();
+            assert!(c.to_train_config().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn trains_through_epochs_and_checkpoints() {
+        let mut s = Session::new(&small_cfg()).unwrap();
+        assert!(s.train_steps(1).is_err());
+        s.add_train(data(50, 0)).unwrap();
+        s.add_train(data(30, 1)).unwrap();
+        let r = s.train_steps(3).unwrap();
+        assert_eq!((r.steps, r.samples, r.epoch), (3, 60, 0));
+        assert!((r.epoch_progress - 0.75).abs() < 1e-12);
+        let ck = s.export_checkpoint().unwrap();
+        let r = s.train_steps(2).unwrap(); // 20 to finish the epoch, then 20 of the next
+        assert_eq!((r.samples, r.epoch), (40, 1));
+        // import restores the state at the checkpoint (epoch 0, restarted from its beginning)
+        let mut t = Session::new(&small_cfg()).unwrap();
+        t.add_train(data(50, 0)).unwrap();
+        t.add_train(data(30, 1)).unwrap();
+        t.import_checkpoint(&ck).unwrap();
+        assert_eq!(t.trainer().epoch, 0);
+        assert!(t.import_checkpoint(b"garbage").is_err());
+        let m = model_file::from_bytes(&s.export_model().unwrap()).unwrap();
+        assert_eq!(weights_digest(&m.network), s.weights_digest());
+        let e = s.evaluate(Some(&data(20, 3))).unwrap();
+        assert_eq!(e.samples, 20);
+        assert!(s.evaluate(None).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! Browser tests of the single-threaded WebAssembly build (headless Chromium through
+//! wasm-bindgen-test; scripts/test.sh runs them):
+//! `cargo test --target wasm32-unknown-unknown --no-default-features --test wasm_st`.
+//! They call the exported JS API (`multispike::wasm`) exactly as the page's worker does.
+#![cfg(target_arch = "wasm32")]
+
+use multispike::data::Dataset;
+use multispike::wasm::{preprocess, Model, Trainer};
+use multispike::{model_file, shards, Mode, NetConfig, Network};
+use std::collections::BTreeMap;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &JsValue::from_str(key)).expect("a property")
+}
+
+fn num(v: &JsValue, key: &str) -> f64 {
+    get(v, key).as_f64().unwrap_or_else(|| panic!("{key} is not a number"))
+}
+
+fn array_len(v: &JsValue, key: &str) -> u32 {
+    js_sys::Array::from(&get(v, key)).length()
+}
+
+fn err_message(e: JsValue) -> String {
+    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
+}
+
+fn model_bytes(hidden: usize, seed: u64) -> Vec<u8> {
+    let cfg = NetConfig::new(vec![784, hidden, 10], 0.8, Mode::Multi);
+    let net = Network::init_gaussian(cfg, seed, 0.03, 0.3).unwrap();
+    model_file::to_bytes(&net, &BTreeMap::from([("test".to_string(), "wasm_st".to_string())])).unwrap()
+}
+
+/// A learnable synthetic MNIST-shaped set: class k lights rows 2k+3..2k+6.
+fn synthetic(n: usize, salt: usize) -> Dataset {
+    let mut images = vec![0u8; n * 784];
+    let labels: Vec<u8> = (0..n).map(|i| ((i * 7 + salt) % 10) as u8).collect();
+    for i in 0..n {
+        let k = labels[i] as usize;
+        for r in 2 * k + 3..2 * k + 6 {
+            for c in 4..24 {
+                images[i * 784 + r * 28 + c] = (150 + (i * 31 + c * 7 + salt) % 105) as u8;
+            }
+        }
+    }
+    Dataset { images, labels, n, dim: 784 }
+}
+
+fn digit() -> Vec<u8> {
+    (0..784).map(|i| if (i / 28 + i % 28) % 9 < 3 && (6..22).contains(&(i % 28)) { 220 } else { 0 }).collect()
+}
+
+#[wasm_bindgen_test]
+fn model_loads_and_predicts() {
+    let m = Model::new(&model_bytes(100, 1)).unwrap();
+    assert_eq!(m.layers(), vec![784, 100, 10]);
+    assert_eq!(m.tau_i(), 0.8);
+    let p = m.predict(&digit()).unwrap();
+    let probs: Vec<f64> = js_sys::Array::from(&get(&p, "probabilities")).iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(probs.len(), 10);
+    assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-4);
+    let class = num(&p, "class") as usize;
+    assert!(probs.iter().all(|&q| q <= probs[class]));
+    let n_spikes = num(&p, "n_spikes") as u32;
+    assert!(n_spikes > 0, "a fresh paper-init network fires on a digit");
+    assert_eq!(array_len(&p, "spike_time"), n_spikes);
+    assert_eq!(array_len(&p, "spike_neuron"), n_spikes);
+    assert_eq!(array_len(&p, "grid"), 201);
+    assert_eq!(array_len(&p, "v_trace"), 2010);
+    assert_eq!(array_len(&p, "v_out"), 10);
+    let meta = m.metadata().unwrap();
+    assert_eq!(get(&meta, "format").as_string().unwrap(), "multispike-v1");
+    assert_eq!(get(&meta, "test").as_string().unwrap(), "wasm_st");
+    // wrong input size is an error, not a panic
+    assert!(err_message(m.predict(&[0u8; 10]).err().unwrap().into()).contains("784"));
+}
+
+#[wasm_bindgen_test]
+fn corrupt_model_throws_and_the_previous_one_keeps_working() {
+    let good = Model::new(&model_bytes(20, 2)).unwrap();
+    let before = good.predict(&digit()).unwrap();
+    let bytes = model_bytes(20, 3);
+    let mut flipped = bytes.clone();
+    flipped[12] ^= 0x55; // inside the JSON header
+    let mut nan = bytes.clone();
+    let n = nan.len();
+    nan[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes()); // last weight
+    for (what, b) in [
+        ("garbage", b"this is not a model".to_vec()),
+        ("empty", Vec::new()),
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("flipped header byte", flipped),
+        ("NaN weight", nan),
+    ] {
+        let e = Model::new(&b).err().unwrap_or_else(|| panic!("{what} was accepted"));
+        let msg = err_message(e.into());
+        assert!(msg.contains("model file"), "{what}: {msg}");
+    }
+    let after = good.predict(&digit()).unwrap();
+    assert_eq!(num(&before, "class"), num(&after, "class"));
+    assert_eq!(num(&before, "n_spikes"), num(&after, "n_spikes"));
+}
+
+#[wasm_bindgen_test]
+fn training_steps_lower_the_loss() {
+    let cfg = js_sys::JSON::parse(
+        r#"{"layers":[784,60,10],"tau_I":0.8,"mode":"multi","lr":0.01,"batch":50,"seed":3,"init_std":0.3}"#,
+    )
+    .unwrap();
+    let mut t = Trainer::new(cfg).unwrap();
+    let shard = shards::encode(&synthetic(500, 0)).unwrap();
+    assert_eq!(t.add_shard(&shard, Some(shards::sha256_hex(&shard))).unwrap(), 500);
+    let test = shards::encode(&synthetic(200, 5)).unwrap();
+    assert_eq!(t.set_test_shard(&test, None).unwrap(), 200);
+    let before = num(&t.evaluate(None).unwrap(), "loss");
+    let first = t.train_steps(1).unwrap();
+    assert_eq!(num(&first, "samples"), 50.0);
+    assert!(num(&first, "samples_per_s") > 0.0);
+    assert_eq!(num(&first, "non_finite"), 0.0);
+    let rest = t.train_steps(19).unwrap();
+    assert_eq!(num(&rest, "epoch"), 2.0);
+    let after = t.evaluate(None).unwrap();
+    assert!(num(&after, "loss") < before, "loss {before} -> {}", num(&after, "loss"));
+    assert!(num(&after, "accuracy") > 0.5, "accuracy {}", num(&after, "accuracy"));
+    // the same through an explicit shard
+    assert_eq!(num(&t.evaluate(Some(test)).unwrap(), "loss"), num(&after, "loss"));
+    // model export loads as a Model; checkpoint round trip keeps every bit
+    let m = Model::new(&t.export_model().unwrap()).unwrap();
+    assert_eq!(m.layers(), vec![784, 60, 10]);
+    let ck = t.export_checkpoint().unwrap();
+    let digest = t.weights_digest();
+    let mut u = Trainer::new(JsValue::UNDEFINED).unwrap();
+    u.import_checkpoint(&ck).unwrap();
+    assert_eq!(u.weights_digest(), digest);
+    assert!(u.import_checkpoint(b"nope").is_err());
+    assert_eq!(u.weights_digest(), digest, "a failed import changes nothing");
+}
+
+#[wasm_bindgen_test]
+fn bad_configs_and_shards_throw() {
+    for (cfg, want) in [
+        (r#"{"tau_I":-1}"#, "tau_I"),
+        (r#"{"layers":[100,10]}"#, "layers"),
+        (r#"{"batch":0}"#, "batch"),
+        (r#"{"bogus":1}"#, "bogus"),
+        (r#"{"mode":"many"}"#, "many"),
+    ] {
+        let e = Trainer::new(js_sys::JSON::parse(cfg).unwrap()).err().unwrap_or_else(|| panic!("{cfg} accepted"));
+        let msg = err_message(e.into());
+        assert!(msg.contains(want), "{cfg}: {msg}");
+    }
+    let mut t = Trainer::new(js_sys::JSON::parse(r#"{"layers":[784,10,10]}"#).unwrap()).unwrap();
+    assert!(err_message(t.train_steps(1).err().unwrap().into()).contains("no training data"));
+    let mut shard = shards::encode_raw(&synthetic(10, 0)).unwrap();
+    shard[20] = 42;
+    assert!(err_message(t.add_shard(&shard, None).err().unwrap().into()).contains("label 42"));
+    let ok = shards::encode(&synthetic(10, 0)).unwrap();
+    assert!(err_message(t.add_shard(&ok, Some("00".repeat(32))).err().unwrap().into()).contains("sha256"));
+}
+
+#[wasm_bindgen_test]
+fn preprocess_drawings() {
+    assert_eq!(preprocess(&vec![0u8; 4 * 200 * 100], 200, 100, 4).unwrap(), vec![0u8; 784]);
+    let mut rgba = vec![0u8; 4 * 100 * 100];
+    for y in 20..80 {
+        for x in 45..55 {
+            rgba[(y * 100 + x) * 4 + 3] = 255;
+        }
+    }
+    let img = preprocess(&rgba, 100, 100, 4).unwrap();
+    assert_eq!(img.len(), 784);
+    assert!(img.iter().filter(|&&v| v > 0).count() > 40);
+    assert!(preprocess(&rgba, 100, 99, 4).is_err());
+}
