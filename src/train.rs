@@ -291,7 +291,7 @@ impl Trainer {
                             continue;
                         }
                         st.loss_sum += loss;
-                        let bs: BackwardStats = if Self::backward_is_clean(net, tr, &dv, &gh, ws) {
+                        let bs: BackwardStats = if Self::trace_is_finite(tr, &dv) {
                             net.backward(tr, &dv, &gh, grads, ws)
                         } else {
                             BackwardStats { guarded: 0, non_finite: 1 }
@@ -337,9 +337,8 @@ impl Trainer {
         Ok(stats)
     }
 
-    /// Dry-runs the adjoint recurrence to see whether this sample's backward would meet a
-    /// non-finite value, so such a sample never pollutes a chunk buffer.
-    fn backward_is_clean(_net: &Network, tr: &Trace, dv: &[f64], _gh: &[Vec<f64>], _ws: &mut Workspace) -> bool {
+    /// Whether a sample's forward results are finite, so its backward cannot start from NaN/∞.
+    fn trace_is_finite(tr: &Trace, dv: &[f64]) -> bool {
         dv.iter().all(|x| x.is_finite())
             && tr.hidden.iter().all(|h| h.spikes.iter().all(|s| s.z.is_finite() && s.sqrt_d.is_finite()))
     }
