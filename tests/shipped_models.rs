@@ -1,5 +1,6 @@
 //! The pretrained models shipped in `www/models/` load, carry the documented metadata, and
-//! reproduce their recorded test accuracy exactly (full 10k MNIST test set, recorded precision).
+//! reproduce their recorded test accuracy (full 10k MNIST test set, recorded precision) to within
+//! 2 images.
 //!
 //! Needs MNIST in `data/mnist` (`multispike fetch-mnist`); without it the accuracy part is skipped
 //! with a message, unless `MULTISPIKE_REQUIRE_DATA=1` (set by `scripts/test.sh`), where it fails.
@@ -60,7 +61,10 @@ fn shipped_models_load_and_reproduce_their_accuracy() {
             let precision: Precision = mf.metadata["precision"].parse().unwrap();
             mf.network.set_precision(precision);
             let ev = multispike::train::evaluate(&mf.network, test).unwrap();
-            assert_eq!(ev.correct as f64 / ev.samples as f64, recorded, "{name}: accuracy not reproduced");
+            // Within rounding: an engine change that only reorders floating-point sums may flip a
+            // borderline image; more than 2 of 10,000 is a real change.
+            let diff = (ev.correct as f64 - recorded * ev.samples as f64).abs();
+            assert!(diff <= 2.0, "{name}: {} correct, recorded accuracy {recorded}", ev.correct);
             let first = multispike::train::evaluate(&mf.network, &test.head(1000)).unwrap();
             assert!(first.accuracy() >= floor - 0.02, "{name}: {} on the first 1000", first.accuracy());
         }
