@@ -76,6 +76,7 @@ fn f32_state_tracks_f64_reference() {
 fn f32_and_f64_agree_on_mnist_predictions() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
     let Ok(test) = multispike::data::mnist::load_mnist(&dir, multispike::data::Split::Test) else {
+        assert!(std::env::var_os("MULTISPIKE_REQUIRE_DATA").is_none(), "MNIST is required here");
         eprintln!("skipped: MNIST not found in data/mnist (run `multispike fetch-mnist`)");
         return;
     };
