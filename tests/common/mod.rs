@@ -51,16 +51,22 @@ pub struct OdeResult {
     pub v_out: Vec<f64>,
 }
 
-/// Independent reference: integrates dI/dt = −I/τ_I + Σ w δ(t − t_i), dV/dt = −V/τ_V + I with
-/// τ_V = τ_I/2 by exact exponential propagation over small fixed steps, detects V ≥ 1 at step
-/// ends and locates the crossing by bisection. It never uses the closed-form quadratic.
-pub fn ode_reference(net: &Network, input: &[f64]) -> OdeResult {
+/// One neuron under the brute-force integration: its spike times (if it may fire) and V at the
+/// times `grid` (non-decreasing, ≤ t_out; a grid time that hits a spike sees the value after the
+/// reset). `pre` holds the (time, presynaptic index) of the input events, sorted by time.
+///
+/// It integrates dI/dt = −I/τ_I + Σ w δ(t − t_i), dV/dt = −V/τ_V + I with τ_V = τ_I/2 by exact
+/// exponential propagation over small fixed steps, detects V ≥ 1 at step ends and locates the
+/// crossing by bisection. It never uses the closed-form quadratic.
+fn simulate_neuron(net: &Network, layer: usize, neuron: usize, pre: &[(f64, usize)], grid: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let cfg = net.config();
     let tau_i = cfg.tau_i;
     let tau_v = tau_i / 2.0;
     let t_out = cfg.t_out;
     let dt = (tau_i / 2000.0).min(2e-4);
     let cap = cfg.spike_cap() as usize;
+    let fires = layer + 2 < cfg.layers.len();
+    let w = &net.weights()[layer];
     // Propagate (I, V) by s without input.
     let prop = |i0: f64, v0: f64, s: f64| -> (f64, f64) {
         let ei = (-s / tau_i).exp();
@@ -68,65 +74,79 @@ pub fn ode_reference(net: &Network, input: &[f64]) -> OdeResult {
         let k = (ei - ev) / (1.0 / tau_v - 1.0 / tau_i);
         (i0 * ei, v0 * ev + i0 * k)
     };
-    let mut pre: Vec<(f64, usize)> =
-        input.iter().enumerate().filter(|(_, &t)| t < t_out).map(|(i, &t)| (t, i)).collect();
+    let (mut i_s, mut v, mut t) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut e, mut g) = (0usize, 0usize);
+    let mut spikes = Vec::new();
+    let mut samples = Vec::with_capacity(grid.len());
+    loop {
+        while g < grid.len() && grid[g] <= t {
+            samples.push(v);
+            g += 1;
+        }
+        while e < pre.len() && pre[e].0 <= t {
+            i_s += w[[pre[e].1, neuron]] as f64;
+            e += 1;
+        }
+        if g == grid.len() {
+            break;
+        }
+        let next_ev = if e < pre.len() { pre[e].0 } else { f64::INFINITY };
+        let t1 = (t + dt).min(next_ev).min(grid[g]);
+        let (i1, v1) = prop(i_s, v, t1 - t);
+        if fires && spikes.len() < cap && v1 >= 1.0 {
+            // bisection for the first crossing in (t, t1]
+            let (mut a, mut b) = (0.0, t1 - t);
+            for _ in 0..200 {
+                let m = 0.5 * (a + b);
+                if prop(i_s, v, m).1 >= 1.0 {
+                    b = m;
+                } else {
+                    a = m;
+                }
+                if b - a < 1e-15 * (1.0 + t) {
+                    break;
+                }
+            }
+            let ts = t + b;
+            if ts < t_out {
+                spikes.push(ts);
+                i_s = prop(i_s, v, b).0;
+                v = 0.0;
+                t = ts;
+                continue;
+            }
+        }
+        i_s = i1;
+        v = v1;
+        t = t1;
+    }
+    (spikes, samples)
+}
+
+/// Input events of weight layer `layer`, sorted by time: the input spikes before t_out (layer 0)
+/// or the spikes of the previous hidden layer.
+fn layer_inputs(input: &[f64], t_out: f64, prev_spikes: Option<&Vec<Vec<f64>>>) -> Vec<(f64, usize)> {
+    let mut pre: Vec<(f64, usize)> = match prev_spikes {
+        None => input.iter().enumerate().filter(|(_, &t)| t < t_out).map(|(i, &t)| (t, i)).collect(),
+        Some(sp) => sp.iter().enumerate().flat_map(|(j, s)| s.iter().map(move |&t| (t, j))).collect(),
+    };
+    pre.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pre
+}
+
+/// Independent reference for a whole network, layer by layer (see [`simulate_neuron`]).
+pub fn ode_reference(net: &Network, input: &[f64]) -> OdeResult {
+    let cfg = net.config();
+    let t_out = cfg.t_out;
     let mut res = OdeResult { spikes: vec![], v_end: vec![], v_out: vec![] };
     let nl = cfg.layers.len() - 1;
     for l in 0..nl {
-        pre.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let w = &net.weights()[l];
-        let n_out = cfg.layers[l + 1];
-        let fires = l + 1 < nl;
-        let mut spikes = vec![vec![]; n_out];
-        let mut v_end = vec![0.0; n_out];
-        for j in 0..n_out {
-            let (mut i_s, mut v, mut t) = (0.0f64, 0.0f64, 0.0f64);
-            let mut e = 0;
-            let mut n = 0usize;
-            loop {
-                while e < pre.len() && pre[e].0 <= t {
-                    i_s += w[[pre[e].1, j]] as f64;
-                    e += 1;
-                }
-                if t >= t_out {
-                    break;
-                }
-                let next_ev = if e < pre.len() { pre[e].0 } else { f64::INFINITY };
-                let t1 = (t + dt).min(next_ev).min(t_out);
-                let (i1, v1) = prop(i_s, v, t1 - t);
-                if fires && n < cap && v1 >= 1.0 {
-                    // bisection for the first crossing in (t, t1]
-                    let (mut a, mut b) = (0.0, t1 - t);
-                    for _ in 0..200 {
-                        let m = 0.5 * (a + b);
-                        if prop(i_s, v, m).1 >= 1.0 {
-                            b = m;
-                        } else {
-                            a = m;
-                        }
-                        if b - a < 1e-15 * (1.0 + t) {
-                            break;
-                        }
-                    }
-                    let ts = t + b;
-                    if ts < t_out {
-                        spikes[j].push(ts);
-                        n += 1;
-                        i_s = prop(i_s, v, b).0;
-                        v = 0.0;
-                        t = ts;
-                        continue;
-                    }
-                }
-                i_s = i1;
-                v = v1;
-                t = t1;
-            }
-            v_end[j] = v;
-        }
-        if fires {
-            pre = spikes.iter().enumerate().flat_map(|(j, s)| s.iter().map(move |&t| (t, j))).collect();
-            res.spikes.push(spikes);
+        let pre = layer_inputs(input, t_out, res.spikes.last());
+        let sims: Vec<(Vec<f64>, Vec<f64>)> =
+            (0..cfg.layers[l + 1]).map(|j| simulate_neuron(net, l, j, &pre, &[t_out])).collect();
+        let v_end: Vec<f64> = sims.iter().map(|s| s.1[0]).collect();
+        if l + 1 < nl {
+            res.spikes.push(sims.into_iter().map(|s| s.0).collect());
             res.v_end.push(v_end);
         } else {
             res.v_out = v_end;
@@ -151,76 +171,10 @@ pub fn counts(net: &Network, input: &[f64]) -> Vec<Vec<u32>> {
 }
 
 /// Brute-force V(t) of neuron `neuron` of layer `layer + 1` (fed by weight layer `layer`) at the
-/// times `grid` (non-decreasing, ≤ t_out), by the same exact-exponential stepping and bisection as
-/// [`ode_reference`]; the layer's inputs are the input spikes (layer 0) or the previous layer's
-/// spikes from [`ode_reference`]. At its own spike the neuron is reset to 0 (a grid time that
-/// hits a spike exactly sees the value after the reset).
+/// times `grid` (non-decreasing, ≤ t_out), with the layer's inputs from [`ode_reference`].
 pub fn ode_membrane(net: &Network, input: &[f64], layer: usize, neuron: usize, grid: &[f64]) -> Vec<f64> {
-    let cfg = net.config();
-    let tau_i = cfg.tau_i;
-    let tau_v = tau_i / 2.0;
-    let t_out = cfg.t_out;
-    let dt = (tau_i / 2000.0).min(2e-4);
-    let cap = cfg.spike_cap() as usize;
-    let nl = cfg.layers.len() - 1;
-    let fires = layer + 1 < nl;
-    let prop = |i0: f64, v0: f64, s: f64| -> (f64, f64) {
-        let ei = (-s / tau_i).exp();
-        let ev = (-s / tau_v).exp();
-        let k = (ei - ev) / (1.0 / tau_v - 1.0 / tau_i);
-        (i0 * ei, v0 * ev + i0 * k)
-    };
-    let mut pre: Vec<(f64, usize)> = if layer == 0 {
-        input.iter().enumerate().filter(|(_, &t)| t < t_out).map(|(i, &t)| (t, i)).collect()
-    } else {
-        let ode = ode_reference(net, input);
-        ode.spikes[layer - 1].iter().enumerate().flat_map(|(j, s)| s.iter().map(move |&t| (t, j))).collect()
-    };
-    pre.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let w = &net.weights()[layer];
-    let (mut i_s, mut v, mut t) = (0.0f64, 0.0f64, 0.0f64);
-    let (mut e, mut n, mut g) = (0usize, 0usize, 0usize);
-    let mut out = Vec::with_capacity(grid.len());
-    loop {
-        while g < grid.len() && grid[g] <= t {
-            out.push(v);
-            g += 1;
-        }
-        while e < pre.len() && pre[e].0 <= t {
-            i_s += w[[pre[e].1, neuron]] as f64;
-            e += 1;
-        }
-        if g == grid.len() {
-            break;
-        }
-        let next_ev = if e < pre.len() { pre[e].0 } else { f64::INFINITY };
-        let t1 = (t + dt).min(next_ev).min(grid[g]);
-        let (i1, v1) = prop(i_s, v, t1 - t);
-        if fires && n < cap && v1 >= 1.0 {
-            let (mut a, mut b) = (0.0, t1 - t);
-            for _ in 0..200 {
-                let m = 0.5 * (a + b);
-                if prop(i_s, v, m).1 >= 1.0 {
-                    b = m;
-                } else {
-                    a = m;
-                }
-                if b - a < 1e-15 * (1.0 + t) {
-                    break;
-                }
-            }
-            let ts = t + b;
-            if ts < t_out {
-                n += 1;
-                i_s = prop(i_s, v, b).0;
-                v = 0.0;
-                t = ts;
-                continue;
-            }
-        }
-        i_s = i1;
-        v = v1;
-        t = t1;
-    }
-    out
+    let ode = ode_reference(net, input);
+    let prev = if layer == 0 { None } else { Some(&ode.spikes[layer - 1]) };
+    let pre = layer_inputs(input, net.config().t_out, prev);
+    simulate_neuron(net, layer, neuron, &pre, grid).1
 }
