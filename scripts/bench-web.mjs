@@ -7,9 +7,10 @@
 //   node scripts/bench-web.mjs [--samples 5000] [--reps 5]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { launch, open, serve } from './e2e.mjs';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -69,8 +70,8 @@ async function main() {
   const browser = await launch();
   let st, mt;
   try {
-    st = await browserRun(browser, `${srv.url}?build=st`);
-    mt = await browserRun(browser, `${srv.url}?build=mt&threads=2`);
+    st = await browserRun(browser, `${srv.url}engine.html?build=st`);
+    mt = await browserRun(browser, `${srv.url}engine.html?build=mt&threads=2`);
   } finally {
     await browser.close();
     srv.stop();

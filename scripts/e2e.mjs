@@ -1,16 +1,26 @@
-// End-to-end tests of the served page in headless Chromium (playwright-core, Debian chromium):
-//  - with COOP/COEP: crossOriginIsolated, the threaded build with > 1 threads, a test digit and
-//    a drawn digit predicted, a corrupt model rejected while the previous one keeps working,
-//    identical weights after training steps on 1 and 2 threads (and in the single-threaded build);
-//  - without them (--no-isolation): the single-threaded fallback works.
-// Screenshots go to target/e2e/. Prints "N passed, M failed" last; exit code 1 on any failure.
-//   node scripts/e2e.mjs
+// End-to-end tests of the web app in headless Chromium (playwright-core, Debian chromium), served
+// by scripts/serve.py:
+//  - with COOP/COEP headers: cross-origin isolated, the threaded build with > 1 threads; the home
+//    page shows the shipped models' accuracy from their metadata; the Draw page classifies digits
+//    drawn with the mouse and with touch, shows a non-empty 28×28 preview, "?" for an empty canvas,
+//    predicts MNIST test images; the Train page trains (rising accuracy, test accuracy above a
+//    floor), downloads a model that loads back, rejects a corrupt upload keeping its model, hands
+//    the model to the Draw page, and resumes after a reload; the τ page runs a small sweep and
+//    exports its CSV; the engine rejects a corrupt model without a panic and trains to the same
+//    weights on 1 and 2 threads and in the single-threaded build;
+//  - without headers: coi-serviceworker isolates the page (threads after one reload); with the
+//    service worker blocked, the single-threaded fallback shows its notice and everything works.
+// Screenshots of every page (1280 px and 375 px wide) go to target/e2e/, or with --screenshots to
+// docs/screenshots/ (the README's pictures); page performance numbers to target/e2e/perf.json.
+// Prints "N passed, M failed" last; exit code 1 on any failure.
+//   node scripts/e2e.mjs [--screenshots] [--only substring]
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -37,38 +47,131 @@ export async function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** Opens the page at `url` and waits until it is ready; returns { page, ready, errors }. */
-export async function open(browser, url, timeout = 60_000) {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+/**
+ * Opens `url` in a fresh context and waits until the page is ready (following the one reload
+ * coi-serviceworker may make); returns { page, ready, errors, warnings, context }.
+ */
+export async function open(browser, url, timeout = 60_000, options = {}) {
+  const { viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow', hasTouch = false, isMobile = false, deviceScaleFactor = 1 } = options;
+  const context = await browser.newContext({ viewport, serviceWorkers, hasTouch, isMobile, deviceScaleFactor, acceptDownloads: true });
+  const page = await context.newPage();
   const errors = [];
+  const warnings = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
+  page.closeAll = () => context.close();
   await page.goto(url);
-  const ready = await page.evaluate(
-    (t) => Promise.race([window.multispike.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), t))]),
-    timeout,
-  );
-  return { page, ready, errors };
+  let ready;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      ready = await page.evaluate(
+        (t) => Promise.race([window.multispike.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), t))]),
+        timeout,
+      );
+      break;
+    } catch (e) {
+      // the service worker's one reload destroys the first document
+      if (attempt < 3 && /context was destroyed|navigation/i.test(e.message)) {
+        await page.waitForLoadState('load');
+        continue;
+      }
+      throw e;
+    }
+  }
+  return { page, ready, errors, warnings, context };
 }
 
 const rpc = (page, type, args = {}) => page.evaluate(([t, a]) => window.multispike.rpc(t, a), [type, args]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
 
-async function digestAfterTraining(browser, url) {
-  const { page } = await open(browser, url);
-  const manifest = JSON.parse(readFileSync(`${ROOT}www/data/manifest.json`, 'utf8'));
-  const s = manifest.shards.find((x) => x.file === 'train-00.mshd.gz');
-  await rpc(page, 'newTrainer', { config: { layers: [784, 400, 10], tau_I: 0.8, batch: 100, seed: 7 } });
-  await rpc(page, 'addShard', { url: `data/${s.file}`, sha256: s.sha256 });
-  const stats = await rpc(page, 'trainSteps', { n: 3 });
-  const digest = await rpc(page, 'weightsDigest');
-  await page.close();
-  return { digest, stats };
+// ---------------------------------------------------------------- drawing
+
+/** Digit shapes as strokes of points in [0, 1]² of the drawing canvas. */
+function arc(cx, cy, rx, ry, a0, a1, n = 24) {
+  return Array.from({ length: n + 1 }, (_, k) => {
+    const a = ((a0 + ((a1 - a0) * k) / n) * Math.PI) / 180;
+    return [cx + rx * Math.cos(a), cy + ry * Math.sin(a)];
+  });
+}
+export const DIGITS = {
+  0: [arc(0.5, 0.5, 0.2, 0.32, -90, 275, 40)],
+  1: [[[0.53, 0.16], [0.51, 0.5], [0.49, 0.85]]],
+  2: [[...arc(0.49, 0.36, 0.19, 0.17, 200, 390, 18), [0.3, 0.82], [0.72, 0.82]]],
+  3: [[...arc(0.48, 0.33, 0.18, 0.15, 200, 450, 18), ...arc(0.48, 0.65, 0.2, 0.18, -90, 160, 18)]],
+  4: [[[0.56, 0.15], [0.27, 0.6], [0.76, 0.6]], [[0.6, 0.36], [0.6, 0.88]]],
+  7: [[[0.28, 0.2], [0.73, 0.2], [0.46, 0.86]]],
+};
+
+/** Draws strokes on #draw-canvas with the mouse. */
+async function drawMouse(page, strokes) {
+  const b = await page.locator('#draw-canvas').boundingBox();
+  for (const s of strokes) {
+    await page.mouse.move(b.x + s[0][0] * b.width, b.y + s[0][1] * b.height);
+    await page.mouse.down();
+    for (const [x, y] of densify(s)) await page.mouse.move(b.x + x * b.width, b.y + y * b.height);
+    await page.mouse.up();
+  }
 }
 
+/** Draws strokes with touch events (Chromium turns them into pointer events of type "touch"). */
+async function drawTouch(page, strokes) {
+  const cdp = await page.context().newCDPSession(page);
+  const b = await page.locator('#draw-canvas').boundingBox();
+  for (const s of strokes) {
+    const pts = densify(s).map(([x, y]) => ({ x: b.x + x * b.width, y: b.y + y * b.height }));
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [pts[0]] });
+    for (const p of pts.slice(1)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [p] });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  }
+  await cdp.detach();
+}
+
+/** Points every ~2 % of the side along a polyline (what a moving pointer reports). */
+function densify(s) {
+  const out = [s[0]];
+  for (let i = 1; i < s.length; i++) {
+    const [x0, y0] = s[i - 1];
+    const [x1, y1] = s[i];
+    const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 0.02));
+    for (let k = 1; k <= n; k++) out.push([x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n]);
+  }
+  return out;
+}
+
+/** Waits until the prediction of the current drawing has settled; returns #prediction's text. */
+async function settledPrediction(page) {
+  await page.evaluate(() => window.multispike.predictNow());
+  return (await page.textContent('#prediction')).trim();
+}
+
+const previewInk = (page) =>
+  page.evaluate(() => {
+    const d = document.querySelector('#preview').getContext('2d').getImageData(0, 0, 28, 28).data;
+    let n = 0;
+    for (let i = 0; i < 784; i++) n += d[4 * i] > 0;
+    return n;
+  });
+
+// ---------------------------------------------------------------- tests
+
 async function main() {
+  const args = process.argv.slice(2);
+  const shots = args.includes('--screenshots');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   mkdirSync(`${ROOT}target/e2e`, { recursive: true });
+  if (shots) mkdirSync(`${ROOT}docs/screenshots`, { recursive: true });
+  const perf = {};
   const results = [];
+  const t00 = Date.now();
   const test = async (name, fn) => {
+    if (only && !name.includes(only)) return;
     const t0 = Date.now();
     try {
       await fn();
@@ -82,87 +185,374 @@ async function main() {
   const assert = (cond, msg) => {
     if (!cond) throw new Error(msg);
   };
+  const shot = async (page, name) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // let pending chart redraws and painting settle before the capture
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await sleep(300);
+    if (shots) await page.screenshot({ path: `${ROOT}docs/screenshots/${name}.png`, fullPage: true });
+    else await page.screenshot({ path: `${ROOT}target/e2e/${name}.png`, fullPage: true });
+  };
+  const noErrors = (errors) => assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+  const MOBILE = { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
 
   const iso = await serve();
   const plain = await serve(['--no-isolation']);
   const browser = await launch();
   try {
-    await test('isolated page: threaded build, threads > 1, prediction, drawing', async () => {
+    await test('home (COOP/COEP): isolated, threaded, shipped models from their metadata', async () => {
       const { page, ready, errors } = await open(browser, iso.url);
-      const { info, testPrediction: p, testLabel } = ready;
+      const { info, models } = ready;
       assert(info.crossOriginIsolated === true, `crossOriginIsolated ${info.crossOriginIsolated}`);
       assert(info.build === 'mt' && info.threads > 1, `build ${info.build} threads ${info.threads}`);
       assert(info.simd === true, 'SIMD build expected');
-      assert(p.probabilities.length === 10 && p.n_spikes > 0, 'prediction record');
-      assert(p.class === testLabel, `test digit ${testLabel} predicted as ${p.class}`);
-      // draw a "1": a vertical stroke on the canvas
-      const box = await page.locator('#pad').boundingBox();
-      await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.15);
-      await page.mouse.down();
-      for (let k = 1; k <= 12; k++) {
-        await page.mouse.move(box.x + box.width * (0.52 - k * 0.004), box.y + box.height * (0.15 + k * 0.058));
+      const mode = await page.textContent('#engine-mode');
+      assert(new RegExp(`^${info.threads} threads$`).test(mode), `#engine-mode says "${mode}"`);
+      const table = await page.textContent('#models-table');
+      for (const m of models) {
+        assert(!m.error, `model ${m.url}: ${m.error}`);
+        const acc = `${(100 * Number(m.metadata.test_accuracy)).toFixed(2)} %`;
+        assert(table.includes(acc), `the table lacks ${acc} (${m.url})`);
       }
-      await page.mouse.up();
-      await page.waitForFunction(() => document.querySelectorAll('#drawn .bar').length === 10, null, { timeout: 10_000 });
-      const drawnClass = await page.evaluate(() => [...document.querySelectorAll('#drawn .bar')].findIndex((b) => b.classList.contains('top')));
-      assert(drawnClass === 1, `a drawn 1 predicted as ${drawnClass}`);
-      await page.screenshot({ path: `${ROOT}target/e2e/isolated.png`, fullPage: true });
-      assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
-      await page.close();
+      await shot(page, 'home-desktop');
+      noErrors(errors);
+      await page.closeAll();
     });
 
-    await test('corrupt model: clear error, previous model kept, no panic', async () => {
-      const { page, errors } = await open(browser, iso.url);
-      const before = await page.evaluate(() => window.multispike.ready.then((r) => r.testPrediction.v_out));
+    await test('engine check page (engine.html, used by scripts/bench-web.mjs): threaded, predicts a test digit', async () => {
+      const { page, ready, errors } = await open(browser, `${iso.url}engine.html`);
+      assert(ready.info.build === 'mt' && ready.info.threads > 1, JSON.stringify(ready.info));
+      assert(ready.testPrediction.class === ready.testLabel, `test digit ${ready.testLabel} predicted as ${ready.testPrediction.class}`);
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    await test('draw (mouse): digits, 28×28 preview, "?" when empty, undo and clear, timings', async () => {
+      const { page, ready, errors } = await open(browser, `${iso.url}draw.html`);
+      perf.first_prediction_ms_isolated = ready.firstPredictionMs;
+      assert((await page.textContent('#prediction')).trim() === '?', 'an empty canvas must show "?"');
+      assert(/threads/.test(await page.textContent('#engine-mode')), 'engine mode');
+      const got = {};
+      for (const d of Object.keys(DIGITS)) {
+        await page.click('#clear');
+        await drawMouse(page, DIGITS[d]);
+        got[d] = await settledPrediction(page);
+        assert((await previewInk(page)) > 20, `the 28×28 preview of a drawn ${d} is empty`);
+      }
+      console.log(`     drawn with the mouse → predicted: ${JSON.stringify(got)}`);
+      // the shapes the shipped multi-spike model reads right (checked by eye: recognisable digits)
+      for (const d of ['0', '1', '2', '3', '4', '7']) assert(got[d] === d, `a drawn ${d} was read as ${got[d]}`);
+      const n = await page.evaluate(() => window.multispike.strokes());
+      await page.click('#undo');
+      assert((await page.evaluate(() => window.multispike.strokes())) === n - 1, 'undo removes one stroke');
+      await page.click('#clear');
+      assert((await settledPrediction(page)) === '?', 'a cleared canvas shows "?"');
+      assert((await previewInk(page)) === 0, 'a cleared canvas has an empty preview');
+      // inference time of drawn digits (in the Worker: preprocess; network + traces)
+      const t = await page.evaluate(() => window.multispike.timings);
+      const drawn = t.filter((x) => x.preprocess_ms > 0);
+      perf.draw_predict_ms_median = median(drawn.map((x) => x.predict_ms));
+      perf.draw_preprocess_ms_median = median(drawn.map((x) => x.preprocess_ms));
+      perf.draw_roundtrip_ms_median = median(drawn.map((x) => x.roundtrip_ms));
+      perf.draw_predictions = drawn.length;
+      assert(perf.draw_predict_ms_median < 5, `inference ${perf.draw_predict_ms_median} ms`);
+      await drawMouse(page, DIGITS[7]);
+      await settledPrediction(page);
+      await shot(page, 'draw-desktop');
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    await test('draw (touch, 375 px): strokes by touch, no page scroll, MNIST test images, model picker', async () => {
+      const { page, errors } = await open(browser, `${iso.url}draw.html`, 60_000, MOBILE);
+      await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
+      const y0 = await page.evaluate(() => window.scrollY);
+      const got = {};
+      for (const d of ['1', '7', '0']) {
+        await page.click('#clear');
+        await drawTouch(page, DIGITS[d]);
+        got[d] = await settledPrediction(page);
+        assert((await previewInk(page)) > 20, `the 28×28 preview of a touch-drawn ${d} is empty`);
+      }
+      console.log(`     drawn by touch → predicted: ${JSON.stringify(got)}`);
+      assert((await page.evaluate(() => window.multispike.pointerTypes())).includes('touch'), 'no touch pointer events');
+      assert((await page.evaluate(() => window.scrollY)) === y0, 'the page scrolled while drawing');
+      for (const d of ['1', '7', '0']) assert(got[d] === d, `a touch-drawn ${d} was read as ${got[d]}`);
+      await shot(page, 'draw-mobile');
+      // MNIST test images (exact pixels) with both shipped models
+      for (const model of ['multi', 'single']) {
+        await page.selectOption('#model-select', model);
+        await page.waitForFunction((m) => new URL(location.href).searchParams.get('model') === m, model);
+        let right = 0;
+        for (const k of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+          const t = await page.evaluate((i) => window.multispike.showTest(i), k);
+          right += (await page.textContent('#prediction')).trim() === String(t.label);
+        }
+        assert(right >= 9, `${model}: ${right} of 10 test images right`);
+        const line = await page.textContent('#model-line');
+        assert(/test accuracy \d+\.\d\d %/.test(line), `model line: ${line}`);
+      }
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    let downloaded = null;
+    await test('train: 2,000 images × 1 epoch: rising accuracy, test accuracy floor, download + load back, corrupt upload kept out, long tasks', async () => {
+      const { page, ready, errors } = await open(browser, `${iso.url}train.html`);
+      assert(ready.autosave === null, 'a fresh browser has no autosave');
+      await page.fill('input[name=train]', '2000');
+      await page.fill('input[name=epochs]', '1');
+      await page.fill('input[name=test]', '10000');
+      await page.evaluate(() => (window.multispike.longTasks.length = 0));
+      await page.click('#start');
+      await page.waitForFunction(() => document.querySelector('#phase').textContent === 'finished', null, { timeout: 120_000 });
+      const run = await page.evaluate(() => window.multispike.run());
+      const pts = run.history.points;
+      assert(pts.length >= 5, `only ${pts.length} chart points`);
+      const k = Math.ceil(pts.length / 4);
+      const first = pts.slice(0, k).reduce((s, p) => s + p.accuracy, 0) / k;
+      const last = pts.slice(-k).reduce((s, p) => s + p.accuracy, 0) / k;
+      assert(last > first + 0.15, `training accuracy did not rise: ${first.toFixed(3)} → ${last.toFixed(3)}`);
+      const test = run.history.test;
+      assert(test.length === 1, `test points ${test.length}`);
+      // measured: 0.7393 on the 10,000 test images (deterministic: seed 1, any thread count)
+      assert(test[0].accuracy > 0.6, `test accuracy ${test[0].accuracy}`);
+      perf.short_run_test_accuracy = test[0].accuracy;
+      const lt = await page.evaluate(() => window.multispike.longTasks);
+      perf.short_run_long_tasks = lt.length;
+      // download, then load the file back
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      downloaded = await dl.path();
+      const name = dl.suggestedFilename();
+      assert(/^multispike-784-400-10-multi-tau0\.8-e1\.safetensors$/.test(name), `file name ${name}`);
+      await page.setInputFiles('#model-file', { name, mimeType: 'application/octet-stream', buffer: readFileSync(downloaded) });
+      await page.waitForFunction(() => /\.safetensors/.test(document.querySelector('#model-status').textContent));
+      const status = await page.textContent('#model-status');
+      assert(status.includes(`${(100 * test[0].accuracy).toFixed(2)} %`), `the loaded file lost its test accuracy: ${status}`);
+      // a corrupt upload: clear error, the loaded model stays and still evaluates
+      await page.setInputFiles('#model-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file at all') });
+      await page.waitForFunction(() => document.querySelector('#model-error').textContent.length > 0);
+      const err = await page.textContent('#model-error');
+      assert(/broken\.safetensors/.test(err) && /model file/i.test(err) && /current model is kept/.test(err), `error: ${err}`);
+      assert((await page.textContent('#model-status')) === status, 'the current model changed after a corrupt upload');
+      const truncated = readFileSync(downloaded).subarray(0, 5000);
+      await page.setInputFiles('#model-file', { name: 'truncated.safetensors', mimeType: 'application/octet-stream', buffer: truncated });
+      await page.waitForFunction(() => /truncated/.test(document.querySelector('#model-error').textContent));
+      const ev = await page.evaluate(async () => {
+        document.querySelector('#evaluate').click();
+        await new Promise((r) => setTimeout(r, 50));
+        while (document.querySelector('#evaluate').disabled) await new Promise((r) => setTimeout(r, 50));
+        return window.multispike.evals.at(-1);
+      });
+      assert(Math.abs(ev.accuracy - test[0].accuracy) < 1e-9, `the reloaded model evaluates to ${ev.accuracy}, trained ${test[0].accuracy}`);
+      await shot(page, 'train-desktop');
+      // hand the model to the Draw page
+      await Promise.all([page.waitForURL(/draw\.html\?model=own/), page.click('#use-draw')]);
+      await page.waitForFunction(() => window.multispike?.ready);
+      await page.evaluate(() => window.multispike.ready);
+      assert((await page.inputValue('#model-select')) === 'own', 'the Draw page did not pick the trained model');
+      await drawMouse(page, DIGITS[1]);
+      assert(/^[0-9?]$/.test(await settledPrediction(page)), 'prediction with the trained model');
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    await test('train: in-page throughput (10,000 images, 1 epoch) and main-thread long tasks', async () => {
+      const { page, ready, errors } = await open(browser, `${iso.url}train.html`);
+      await page.fill('input[name=train]', '10000');
+      await page.fill('input[name=epochs]', '1');
+      await page.fill('input[name=test]', '2000');
+      await page.click('#start');
+      await page.waitForFunction(() => document.querySelector('#phase').textContent === 'training', null, { timeout: 60_000 });
+      await page.evaluate(() => (window.multispike.longTasks.length = 0));
+      await page.waitForFunction(() => document.querySelector('#phase').textContent === 'finished', null, { timeout: 180_000 });
+      const r = await page.evaluate(() => ({ run: window.multispike.run(), lt: window.multispike.longTasks }));
+      const pts = r.run.history.points.slice(1); // the first slice includes warm-up
+      perf.train_samples_per_s_median = median(pts.map((p) => p.samples_per_s)); // engine time of each slice
+      // what the page achieves end to end (slices, messages, charts): samples over wall time
+      perf.train_page_samples_per_s = pts.slice(1).reduce((n, p) => n + p.samples, 0) / ((pts.at(-1).t - pts[0].t) / 1000);
+      perf.train_threads = ready.info.threads;
+      perf.train_long_tasks = r.lt.length;
+      perf.train_long_task_max_ms = r.lt.reduce((m, t) => Math.max(m, t.ms), 0);
+      perf.train_test_accuracy_10k_1epoch = r.run.history.test[0].accuracy;
+      perf.train_long_task_total_ms = r.lt.reduce((m, t) => m + t.ms, 0);
+      // The target is no task over 50 ms; on a machine whose cores are busy with other processes
+      // the UI thread is sometimes descheduled (and the worker stalls with it), which the Long
+      // Tasks API counts too. What must never happen is a UI blocked for a sizeable share of the run.
+      assert(perf.train_long_task_total_ms < 1000, `long tasks on the UI thread: ${JSON.stringify(r.lt)}`);
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    await test('train: a reload offers to resume, and resuming continues the run', async () => {
+      const { page, context, errors } = await open(browser, `${iso.url}train.html`);
+      await page.fill('input[name=train]', '2000');
+      await page.fill('input[name=epochs]', '3');
+      await page.fill('input[name=test]', '1000');
+      await page.click('#start');
+      // pause right after the first epoch's autosave, then reload
+      await page.waitForFunction(() => /autosaved/.test(document.querySelector('#log').textContent), null, { timeout: 60_000 });
+      await page.click('#pause');
+      const before = await page.evaluate(() => window.multispike.run());
+      await page.reload();
+      const ready = await page.evaluate(() => window.multispike.ready);
+      assert(ready.autosave && ready.autosave.epochDone >= 1 && ready.autosave.epochs === 3, `autosave ${JSON.stringify(ready.autosave)}`);
+      assert(await page.isVisible('#resume-banner'), 'no resume banner');
+      await page.click('#resume-run');
+      await page.waitForFunction(() => document.querySelector('#phase').textContent === 'finished', null, { timeout: 120_000 });
+      const after = await page.evaluate(() => window.multispike.run());
+      assert(after.history.test.map((t) => t.epoch).join(',') === '1,2,3', `test points at epochs ${after.history.test.map((t) => t.epoch)}`);
+      assert(after.history.points.length > before.history.points.length, 'the charts did not keep the points from before the reload');
+      assert(Math.abs(after.history.test[0].accuracy - before.history.test[0].accuracy) < 1e-12, 'epoch 1 changed');
+      assert(after.history.test[2].accuracy > after.history.test[0].accuracy, `no progress after resuming: ${after.history.test.map((t) => t.accuracy)}`);
+      noErrors(errors);
+      await context.close();
+    });
+
+    await test('τ experiments: small sweep, plots, table, CSV in the columns of multispike sweep', async () => {
+      const { page, errors } = await open(browser, `${iso.url}tau.html`);
+      // the page's defaults: τ_I 0.1 … 6.4 (7 values) × 2 modes, 784-100-10, 10,000 images, 1 epoch
+      const taus = (await page.inputValue('input[name=taus]')).split(',').length;
+      await page.click('#tau-start');
+      await page.waitForFunction(() => /^Done/.test(document.querySelector('#tau-status').textContent), null, { timeout: 180_000 });
+      const rows = await page.$$eval('#tau-table tbody tr', (t) => t.length);
+      assert(rows === 2 * taus, `table rows ${rows}`);
+      const csv = await page.evaluate(() => window.multispike.csv());
+      const lines = csv.trim().split('\n');
+      assert(lines[0].startsWith('tau_I,mode,seed,epochs,train_samples,test_samples,test_accuracy,test_loss,train_accuracy,mean_spikes,silent_fraction') && lines[0].endsWith(',hist_20'), `header ${lines[0]}`);
+      assert(lines.length === 2 * taus + 1, `csv lines ${lines.length}`);
+      const r = await page.evaluate(() => window.multispike.results().rows);
+      const multi = r.filter((x) => x.mode === 'multi').sort((a, b) => a.tau - b.tau);
+      const single = r.filter((x) => x.mode === 'single');
+      assert(single.every((x) => x.eval.spike_hist.slice(2).every((h) => h === 0)), 'a single-spike neuron fired twice');
+      assert(multi.some((x) => x.eval.spike_hist.slice(2).some((h) => h > 0)), 'no multi-spike neuron fired twice');
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#tau-csv')]);
+      assert(readFileSync(await dl.path(), 'utf8') === csv, 'the downloaded CSV differs');
+      await shot(page, 'tau-desktop');
+      noErrors(errors);
+      await page.closeAll();
+    });
+
+    await test('engine: corrupt model rejected without a panic, previous model kept', async () => {
+      const { page, errors } = await open(browser, `${iso.url}draw.html`);
+      const digit = (await rpc(page, 'testImage', { index: 0 })).pixels;
+      const before = await rpc(page, 'predict', { pixels: digit });
       const msg = await page.evaluate(() =>
-        window.multispike.rpc('loadModel', { bytes: new TextEncoder().encode('not a safetensors file') }).then(
+        window.multispike.rpc('loadModel', { name: 'multi', bytes: new TextEncoder().encode('not a safetensors file') }).then(
           () => 'accepted',
           (e) => e.message,
         ),
       );
       assert(/model file/.test(msg), `error message: ${msg}`);
-      const digit = await page.evaluate(async () => {
-        const r = await fetch('data/test-00.mshd.gz');
-        const raw = new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-        return Array.from(raw.slice(16 + 10000, 16 + 10000 + 784));
-      });
       const after = await rpc(page, 'predict', { pixels: digit });
-      assert(JSON.stringify(after.v_out) === JSON.stringify(before), 'the previous model changed');
+      assert(JSON.stringify(after.v_out) === JSON.stringify(before.v_out), 'the previous model changed');
       assert(!errors.some((e) => /panicked|unreachable/.test(e)), `panic: ${errors.join('; ')}`);
-      await page.close();
+      await page.closeAll();
     });
 
-    await test('training: 1 and 2 threads (and the single-threaded build) give the same weights', async () => {
-      const one = await digestAfterTraining(browser, `${iso.url}?threads=1`);
-      const two = await digestAfterTraining(browser, `${iso.url}?threads=2`);
-      const st = await digestAfterTraining(browser, `${iso.url}?build=st`);
+    await test('engine: 1 and 2 threads (and the single-threaded build) train to the same weights', async () => {
+      const digest = async (url) => {
+        const { page } = await open(browser, url);
+        const manifest = JSON.parse(readFileSync(`${ROOT}www/data/manifest.json`, 'utf8'));
+        const s = manifest.shards.find((x) => x.file === 'train-00.mshd.gz');
+        await rpc(page, 'newTrainer', { config: { layers: [784, 400, 10], tau_I: 0.8, batch: 100, seed: 7 } });
+        await rpc(page, 'addShard', { url: `data/${s.file}`, sha256: s.sha256 });
+        const stats = await rpc(page, 'trainSteps', { n: 3 });
+        const d = await rpc(page, 'weightsDigest');
+        await page.closeAll();
+        return { digest: d, stats };
+      };
+      const one = await digest(`${iso.url}?threads=1`);
+      const two = await digest(`${iso.url}?threads=2`);
+      const st = await digest(`${iso.url}?build=st`);
       assert(one.stats.samples === 300 && one.stats.non_finite === 0, JSON.stringify(one.stats));
       assert(one.digest === two.digest, `1 thread ${one.digest} != 2 threads ${two.digest}`);
       assert(st.digest === two.digest, `st ${st.digest} != mt ${two.digest}`);
-      assert(Number.isFinite(two.stats.loss) && two.stats.loss > 0, `loss ${two.stats.loss}`);
     });
 
-    await test('no COOP/COEP: single-threaded fallback works', async () => {
-      const { page, ready, errors } = await open(browser, plain.url);
-      const { info, testPrediction: p, testLabel } = ready;
-      assert(info.crossOriginIsolated === false, `crossOriginIsolated ${info.crossOriginIsolated}`);
-      assert(info.build === 'st' && info.threads === 1, `build ${info.build} threads ${info.threads}`);
-      assert(p.class === testLabel, `test digit ${testLabel} predicted as ${p.class}`);
-      await page.screenshot({ path: `${ROOT}target/e2e/not-isolated.png`, fullPage: true });
-      assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
-      await page.close();
+    await test('no COOP/COEP headers: coi-serviceworker isolates the page (threads after one reload)', async () => {
+      const t0 = Date.now();
+      const { page, ready, errors } = await open(browser, `${plain.url}draw.html`);
+      perf.coi_ready_ms = Date.now() - t0;
+      assert(ready.info.crossOriginIsolated === true && ready.info.build === 'mt' && ready.info.threads > 1, JSON.stringify(ready.info));
+      assert(ready.info.isolation.via === 'service worker', `isolated via ${ready.info.isolation.via}`);
+      await drawMouse(page, DIGITS[7]);
+      assert((await settledPrediction(page)) === '7', 'a drawn 7');
+      noErrors(errors);
+      await page.closeAll();
     });
+
+    await test('no COOP/COEP, service worker blocked: single-thread fallback with notice; everything works', async () => {
+      const t0 = Date.now();
+      const { page, ready, errors, warnings } = await open(browser, `${plain.url}draw.html`, 60_000, { serviceWorkers: 'block' });
+      perf.first_prediction_ms_single_thread = ready.firstPredictionMs;
+      perf.fallback_ready_ms = Date.now() - t0;
+      const { info } = ready;
+      assert(info.crossOriginIsolated === false && info.build === 'st' && info.threads === 1, JSON.stringify(info));
+      assert((await page.textContent('#engine-mode')) === 'single-thread', 'engine mode text');
+      assert(await page.isVisible('#notice'), 'no visible notice');
+      assert(/Single-thread mode/.test(await page.textContent('#notice')), 'notice text');
+      assert(warnings.some((w) => /single-threaded fallback/.test(w)), `no console warning: ${warnings.join('; ')}`);
+      await drawMouse(page, DIGITS[1]);
+      assert((await settledPrediction(page)) === '1', 'a drawn 1 (single-threaded)');
+      // the Train page works too
+      await page.goto(`${plain.url}train.html`);
+      await page.evaluate(() => window.multispike.ready);
+      await page.fill('input[name=train]', '1000');
+      await page.fill('input[name=epochs]', '1');
+      await page.fill('input[name=test]', '1000');
+      await page.click('#start');
+      await page.waitForFunction(() => document.querySelector('#phase').textContent === 'finished', null, { timeout: 120_000 });
+      const run = await page.evaluate(() => window.multispike.run());
+      assert(run.history.test[0].accuracy > 0.3, `single-threaded run: test accuracy ${run.history.test[0].accuracy}`);
+      // Playwright's blocking makes navigator.serviceWorker.register resolve to undefined, which
+      // coi-serviceworker does not expect (a real browser without service workers has none)
+      const real = errors.filter((e) => !/reading 'addEventListener'/.test(e));
+      noErrors(real);
+      await page.closeAll();
+    });
+
+    {
+      await test('375 px wide (home, train, τ): no horizontal overflow; screenshots', async () => {
+        for (const [path, name, act] of [
+          ['', 'home-mobile', null],
+          ['train.html', 'train-mobile', async (page) => {
+            await page.fill('input[name=train]', '3000');
+            await page.fill('input[name=epochs]', '2');
+            await page.fill('input[name=test]', '2000');
+            await page.click('#start');
+            await page.waitForFunction(() => document.querySelector('#phase').textContent === 'finished', null, { timeout: 120_000 });
+          }],
+          ['tau.html', 'tau-mobile', async (page) => {
+            await page.fill('input[name=taus]', '0.2, 0.4, 0.8, 1.6, 3.2, 6.4');
+            await page.click('#tau-start');
+            await page.waitForFunction(() => /^Done/.test(document.querySelector('#tau-status').textContent), null, { timeout: 180_000 });
+          }],
+        ]) {
+          const { page, errors } = await open(browser, `${iso.url}${path}`, 60_000, MOBILE);
+          if (act) await act(page);
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          assert(overflow <= 0, `${name}: the page is ${overflow} px wider than the screen`);
+          await shot(page, name);
+          noErrors(errors);
+          await page.closeAll();
+        }
+      });
+    }
   } finally {
     await browser.close();
     iso.stop();
     plain.stop();
   }
+  perf.e2e_seconds = (Date.now() - t00) / 1000;
+  writeFileSync(`${ROOT}target/e2e/perf.json`, JSON.stringify(perf, null, 2));
+  console.log(`page performance: ${JSON.stringify(perf)}`);
   const failed = results.filter((r) => !r[1]).length;
   console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   main().catch((e) => {
     console.error(e);
     process.exit(1);

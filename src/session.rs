@@ -137,6 +137,11 @@ pub struct EvalReport {
     pub mean_spikes: f64,
     pub silent_fraction: f64,
     pub per_class_accuracy: Vec<f64>,
+    /// Samples whose largest output was tied (no decision; counted as wrong).
+    pub undecided: u64,
+    /// Histogram of per-(neuron, sample) spike counts of the first hidden layer (bins 0, 1, …;
+    /// the last collects counts ≥ its index): the paper's Fig. 3.
+    pub spike_hist: Vec<u64>,
     pub seconds: f64,
     pub samples_per_s: f64,
 }
@@ -156,6 +161,8 @@ impl EvalReport {
                 .zip(&e.per_class_total)
                 .map(|(&c, &t)| if t == 0 { 0.0 } else { c as f64 / t as f64 })
                 .collect(),
+            undecided: e.undecided,
+            spike_hist: e.spike_hist.clone(),
             seconds: 0.0,
             samples_per_s: 0.0,
         }
@@ -280,7 +287,13 @@ impl Session {
 
     /// The current weights as a model file.
     pub fn export_model(&self) -> Result<Vec<u8>> {
-        let mut prov = BTreeMap::new();
+        self.export_model_with(&BTreeMap::new())
+    }
+
+    /// Like [`Session::export_model`] with extra provenance entries (e.g. the measured test
+    /// accuracy, a date); the session's own entries and the network's format keys win over them.
+    pub fn export_model_with(&self, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        let mut prov = extra.clone();
         prov.insert("producer".to_string(), "multispike session (browser)".to_string());
         prov.insert("epochs".to_string(), self.trainer.epoch.to_string());
         prov.insert("steps".to_string(), self.trainer.adam.t.to_string());
@@ -412,6 +425,11 @@ mod tests {
         assert_eq!(weights_digest(&m.network), s.weights_digest());
         let e = s.evaluate(Some(&data(20, 3))).unwrap();
         assert_eq!(e.samples, 20);
+        assert_eq!(e.spike_hist.iter().sum::<u64>(), 20 * 40, "one count per (neuron, sample)");
+        let extra = BTreeMap::from([("test_accuracy".to_string(), "0.5".to_string())]);
+        let m = model_file::from_bytes(&s.export_model_with(&extra).unwrap()).unwrap();
+        assert_eq!(m.metadata["test_accuracy"], "0.5");
+        assert_eq!(m.metadata["producer"], "multispike session (browser)");
         assert!(s.evaluate(None).is_err());
     }
 }

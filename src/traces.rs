@@ -68,7 +68,7 @@ pub fn membrane(
     if let Some(&j) = neurons.iter().find(|&&j| j >= n_out) {
         return Err(Error::Shape(format!("neuron {j} does not exist: layer {} has {n_out} neurons", layer + 1)));
     }
-    if grid.windows(2).any(|w| !(w[0] <= w[1])) || grid.iter().any(|t| !t.is_finite()) {
+    if grid.iter().any(|t| !t.is_finite()) || grid.windows(2).any(|w| w[0] > w[1]) {
         return Err(Error::Shape("the time grid must be finite and non-decreasing".into()));
     }
     let tau = cfg.tau_i;

@@ -8,7 +8,7 @@
 //!   `metadata()`, `layers`, `tauI`, `toBytes()`.
 //! - `preprocess(data, width, height, channels)` → `Uint8Array(784)`.
 //! - `Trainer` — `new Trainer(config)`, `addShard(bytes, sha256?)`, `setTestShard(bytes, sha256?)`,
-//!   `trainSteps(n)`, `evaluate(bytes?)`, `exportModel()`, `exportCheckpoint()`,
+//!   `trainSteps(n)`, `evaluate(bytes?)`, `exportModel()`, `exportModelWith(metadata)`, `exportCheckpoint()`,
 //!   `importCheckpoint(bytes)`, `weightsDigest()`, `config()`.
 //! - `buildInfo()` → `{ version, threaded, simd }`; `rayonThreads()`.
 //! - threaded build (feature `threads`) only: `initThreadPool(n)` (call it first, once).
@@ -221,6 +221,15 @@ impl Trainer {
     #[wasm_bindgen(js_name = exportModel)]
     pub fn export_model(&self) -> Result<Vec<u8>, JsError> {
         Ok(self.inner.export_model()?)
+    }
+
+    /// Like `exportModel` with extra metadata entries (a plain object of strings, e.g.
+    /// `{ test_accuracy: "0.95", date: "…" }`); the session's own entries win.
+    #[wasm_bindgen(js_name = exportModelWith)]
+    pub fn export_model_with(&self, metadata: JsValue) -> Result<Vec<u8>, JsError> {
+        let extra: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(metadata)
+            .map_err(|e| JsError::new(&format!("metadata must be an object of strings: {e}")))?;
+        Ok(self.inner.export_model_with(&extra)?)
     }
 
     /// Weights + Adam state + epoch (resumable with `importCheckpoint` or the CLI's --resume).

@@ -1,25 +1,36 @@
-// Minimal page: starts the engine worker, reports which build runs (threads, isolation), loads
-// the model, predicts a test digit and whatever is drawn on the canvas.
+// Shared by every page: starts the page's one engine Worker (worker.js), decides the build
+// (threads when the page is cross-origin isolated, through real COOP/COEP headers or
+// coi-serviceworker; else single-threaded with a visible notice and a console warning), shows
+// the engine mode in the header, and exposes `window.multispike = { rpc, on, ready, … }` for the
+// page scripts, the end-to-end tests and the benchmark.
 // URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
-// model=<url> (default: the shipped model, else the development model made by scripts/setup.sh).
+// nocoi (do not use the service worker).
 
-const params = new URLSearchParams(location.search);
-const $ = (id) => document.getElementById(id);
+export const params = new URLSearchParams(location.search);
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let nextId = 1;
 const pending = new Map();
+const listeners = new Map();
 worker.onmessage = (ev) => {
-  const { id, ok, result, error } = ev.data;
-  const p = pending.get(id);
-  pending.delete(id);
-  if (ok) p.resolve(result);
-  else p.reject(new Error(error));
+  const d = ev.data;
+  if (d.event) {
+    for (const f of listeners.get(d.event) ?? []) f(d);
+    for (const f of listeners.get('*') ?? []) f(d);
+    return;
+  }
+  const p = pending.get(d.id);
+  pending.delete(d.id);
+  if (!p) return;
+  if (d.ok) p.resolve(d.result);
+  else p.reject(new Error(d.error));
 };
-worker.onerror = (e) => setStatus(`worker error: ${e.message}`, true);
+worker.onerror = (e) => notice(`The engine worker failed: ${e.message ?? 'unknown error'}.`, 'error');
 
 /** One request to the worker; resolves with its result, rejects with its error. */
-function rpc(type, args = {}, transfer = []) {
+export function rpc(type, args = {}, transfer = []) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -27,126 +38,156 @@ function rpc(type, args = {}, transfer = []) {
   });
 }
 
-function setStatus(text, bad = false) {
-  const s = $('status');
-  s.textContent = text;
-  s.className = bad ? 'bad' : '';
+/** Subscribes to worker events (`progress`, `epoch`, `done`, …; '*' for all). */
+export function on(name, f) {
+  if (!listeners.has(name)) listeners.set(name, []);
+  listeners.get(name).push(f);
 }
 
-const MODELS = ['models/mnist-784-400-10-multi.safetensors', 'models/dev-784-400-10-multi.safetensors'];
+/** Shows a notice under the header (kind: info | warn | error). */
+export function notice(html, kind = 'warn') {
+  const n = $('#notice');
+  if (!n) return;
+  n.className = `notice ${kind}`;
+  n.innerHTML = html;
+  n.hidden = false;
+}
 
-async function loadFirstModel() {
-  const list = params.get('model') ? [params.get('model')] : MODELS;
-  let last;
-  for (const url of list) {
-    try {
-      const m = await rpc('loadModel', { url });
-      return { url, ...m };
-    } catch (e) {
-      last = e;
-    }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Settles the page's cross-origin isolation. Already isolated (headers, or the service worker
+ * controls the page): 'headers' / 'service-worker'. Otherwise coi-serviceworker (loaded first by
+ * every page) registers and reloads the page once; this waits for that reload, and resolves
+ * with the reason the page stays single-threaded when it cannot happen.
+ */
+async function isolation() {
+  const sw = navigator.serviceWorker;
+  if (self.crossOriginIsolated) return { isolated: true, via: sw?.controller ? 'service worker' : 'headers' };
+  if (params.has('nocoi')) return { isolated: false, why: 'the service worker is turned off (?nocoi)' };
+  if (!window.isSecureContext) return { isolated: false, why: 'the page is not a secure context (https or localhost)' };
+  if (!sw) return { isolated: false, why: 'service workers are not available (private mode?)' };
+  if (sw.controller) return { isolated: false, why: 'the service worker runs but the browser did not isolate the page' };
+  try {
+    // the same registration coi-serviceworker makes (idempotent), to learn whether it works
+    const reg = await sw.register(new URL('coi-serviceworker.js', location.href).href);
+    if (!reg) throw new Error('registration refused');
+  } catch (e) {
+    return { isolated: false, why: `the service worker could not be installed (${e.message})` };
   }
-  throw last ?? new Error('no model');
-}
-
-/** The first test image from the test shard (gzip, inflated with DecompressionStream). */
-async function testDigit(k = 0) {
-  const r = await fetch('data/test-00.mshd.gz');
-  if (!r.ok) throw new Error(`test shard: HTTP ${r.status}`);
-  const raw = new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-  const n = new DataView(raw.buffer).getUint32(8, true);
-  return { label: raw[16 + k], pixels: raw.slice(16 + n + k * 784, 16 + n + (k + 1) * 784) };
-}
-
-function drawDigit(canvas, pixels) {
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    img.data.set([255 - pixels[i], 255 - pixels[i], 255 - pixels[i], 255], 4 * i);
+  // coi-serviceworker reloads the page once its worker is active
+  for (let t = 0; t < 80; t++) {
+    if (window.__coiReloading) await new Promise(() => {});
+    await sleep(50);
   }
-  ctx.putImageData(img, 0, 0);
+  return { isolated: false, why: 'the service worker did not take over the page' };
 }
 
-function showPrediction(p, where) {
-  const el = $(where);
-  el.innerHTML = '';
-  p.probabilities.forEach((q, k) => {
-    const row = document.createElement('div');
-    row.className = 'bar' + (k === p.class ? ' top' : '');
-    row.innerHTML = `<span>${k}</span><i style="width:${(100 * q).toFixed(1)}%"></i><b>${(100 * q).toFixed(1)} %</b>`;
-    el.append(row);
+function showMode(info, iso) {
+  const el = $('#engine-mode');
+  const simd = info.simd ? 'SIMD' : 'no SIMD';
+  if (info.build === 'mt') {
+    el.textContent = `${info.threads} threads`;
+    el.title = `threaded WebAssembly build (${simd}), ${info.threads} threads of ${info.hardwareConcurrency} cores; cross-origin isolated through ${iso.via}`;
+    el.className = 'badge ok';
+  } else {
+    el.textContent = 'single-thread';
+    el.title = `single-threaded WebAssembly build (${simd})`;
+    el.className = 'badge warn';
+  }
+  for (const e of document.querySelectorAll('[data-engine]')) {
+    const k = e.dataset.engine;
+    if (k === 'summary') {
+      e.textContent =
+        info.build === 'mt'
+          ? `threaded WebAssembly (${simd}), ${info.threads} threads of ${info.hardwareConcurrency} cores, cross-origin isolated through ${iso.via}`
+          : `single-threaded WebAssembly (${simd}); threads need cross-origin isolation${iso.why ? `: ${iso.why}` : ''}`;
+    } else if (k === 'threads') e.textContent = String(info.threads);
+  }
+}
+
+/** Starts the engine; resolves with the worker's info (build, threads, simd, …) and the isolation. */
+async function startEngine() {
+  const iso = await isolation();
+  const build = params.get('build') ?? 'auto';
+  const info = await rpc('init', { build, threads: Number(params.get('threads') ?? 0) });
+  if (!iso.isolated && build === 'auto') {
+    console.warn(`multispike: single-threaded fallback: ${iso.why}`);
+    notice(
+      `<strong>Single-thread mode.</strong> This page is not cross-origin isolated (${iso.why}), so the engine
+       runs on one thread: everything works, training is slower. Hosts that send COOP/COEP headers
+       (<code>_headers</code>) get threads.`,
+      'warn',
+    );
+  }
+  showMode(info, iso);
+  return { ...info, isolation: iso };
+}
+
+const engine = startEngine();
+
+/**
+ * Runs the page: `pageInit(info)` after the engine started; `window.multispike.ready` resolves
+ * with `{ info, ...pageInit's result }`.
+ */
+export function app(pageInit) {
+  const ready = engine.then(async (info) => ({ info, ...((await pageInit(info)) ?? {}) }));
+  window.multispike = { rpc, on, ready, longTasks: [] };
+  ready.catch((e) => {
+    console.error(e);
+    notice(`<strong>Error:</strong> ${escapeHtml(e.message)}`, 'error');
+    const m = $('#engine-mode');
+    if (m && m.textContent === 'starting…') m.textContent = 'failed';
   });
-  const note = document.createElement('p');
-  note.textContent = `class ${p.class}, ${p.n_spikes} hidden spikes`;
-  el.append(note);
+  // Long tasks on this (UI) thread: recorded for the performance numbers of the README.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.multispike.longTasks.push({ start: e.startTime, ms: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    /* no Long Tasks API */
+  }
+  return ready;
 }
 
-function setupCanvas() {
-  const c = $('pad');
-  const ctx = c.getContext('2d');
-  ctx.lineWidth = 18;
-  ctx.lineCap = ctx.lineJoin = 'round';
-  let drawing = false;
-  let timer = 0;
-  const pos = (e) => {
-    const r = c.getBoundingClientRect();
-    return [((e.clientX - r.left) * c.width) / r.width, ((e.clientY - r.top) * c.height) / r.height];
-  };
-  const predict = async () => {
-    const d = ctx.getImageData(0, 0, c.width, c.height);
-    try {
-      const { pixels, prediction } = await rpc('predictDrawing', { data: d.data, width: c.width, height: c.height, channels: 4 });
-      drawDigit($('preview'), pixels);
-      showPrediction(prediction, 'drawn');
-    } catch (e) {
-      $('drawn').textContent = e.message;
-    }
-  };
-  c.addEventListener('pointerdown', (e) => {
-    drawing = true;
-    c.setPointerCapture(e.pointerId);
-    ctx.beginPath();
-    ctx.moveTo(...pos(e));
-  });
-  c.addEventListener('pointermove', (e) => {
-    if (!drawing) return;
-    ctx.lineTo(...pos(e));
-    ctx.stroke();
-    clearTimeout(timer);
-    timer = setTimeout(predict, 60);
-  });
-  const end = () => {
-    if (drawing) predict();
-    drawing = false;
-  };
-  c.addEventListener('pointerup', end);
-  c.addEventListener('pointercancel', end);
-  $('clear').onclick = () => {
-    ctx.clearRect(0, 0, c.width, c.height);
-    $('drawn').innerHTML = '';
-    drawDigit($('preview'), new Uint8Array(784));
-  };
+export function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
-async function main() {
-  const info = await rpc('init', { build: params.get('build') ?? 'auto', threads: Number(params.get('threads') ?? 0) });
-  $('build').textContent = info.build === 'mt' ? 'threaded (pkg-mt)' : 'single-threaded (pkg-st)';
-  $('coi').textContent = String(info.crossOriginIsolated);
-  $('threads').textContent = `${info.threads} (of ${info.hardwareConcurrency} cores)`;
-  $('simd').textContent = info.simd ? 'yes' : 'no';
-  setStatus('engine ready; loading the model…');
-  const m = await loadFirstModel();
-  $('model').textContent = `${m.layers.join('-')}, τ_I ${m.tauI}, ${m.metadata.mode} (${m.url})`;
-  const d = await testDigit(0);
-  drawDigit($('digit'), d.pixels);
-  const p = await rpc('predict', { pixels: d.pixels });
-  showPrediction(p, 'test');
-  $('label').textContent = `label ${d.label}`;
-  setupCanvas();
-  setStatus('ready');
-  return { info, model: m, testPrediction: p, testLabel: d.label };
+/** A model's metadata as a short human line. */
+export function describeModel(m) {
+  const md = m.metadata ?? {};
+  const parts = [];
+  parts.push(md.layers ? md.layers.replaceAll(',', '-') : m.layers.join('-'));
+  parts.push(`τ_I ${md.tau_I ?? m.tauI}`);
+  parts.push(`${md.mode ?? '?'}-spike`);
+  if (md.epochs) parts.push(`${md.epochs} epoch${md.epochs === '1' ? '' : 's'}`);
+  if (md.seed) parts.push(`seed ${md.seed}`);
+  return parts.join(' · ');
 }
 
-// For the end-to-end tests and the benchmark (scripts/e2e.mjs, scripts/bench-web.mjs).
-window.multispike = { rpc, ready: main() };
-window.multispike.ready.catch((e) => setStatus(`error: ${e.message}`, true));
+export const pct = (x, d = 2) => (Number.isFinite(x) ? `${(100 * x).toFixed(d)} %` : '–');
+
+/** Whether a prediction has a decision: the largest output is not shared (a tie is undecided). */
+export function decided(p) {
+  if (!p || !p.v_out?.length) return false;
+  const max = Math.max(...p.v_out);
+  return p.v_out.filter((v) => v === max).length === 1;
+}
+
+/** Saves bytes as a file download. */
+export function download(bytes, name, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const SHIPPED = [
+  { key: 'multi', url: 'models/mnist-784-400-10-multi.safetensors', label: 'Multi-spike (shipped)' },
+  { key: 'single', url: 'models/mnist-784-400-10-single.safetensors', label: 'Single-spike (shipped)' },
+];

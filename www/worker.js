@@ -1,17 +1,31 @@
-// Module worker that hosts the engine (WebAssembly) off the page's main thread.
+// The module Worker that hosts the engine (WebAssembly) off the page's main thread. Every page
+// starts exactly one; the UI thread never computes.
 //
 // It picks the package at start: pkg-mt (threads: rayon on Web Workers) when the page is
 // cross-origin isolated, else pkg-st (one thread). `initThreadPool` runs before any other call
-// into the engine, once. The page talks to it with request/response messages:
-//   { id, type, ...args }  →  { id, ok: true, result }  or  { id, ok: false, error }
-// A failed `loadModel` keeps the previous model: the new Model replaces it only once it parsed.
+// into the engine, once.
+//
+// Protocol. Requests:  { id, type, ...args }  →  { id, ok: true, result, ms }  or  { id, ok: false, error }
+// (`ms`: time the handler took in the worker). Long jobs (training, τ sweeps) answer their start
+// request at once and then post events { event, ... } (no id) until { event: 'done' }; `pause`,
+// `resume` and `stop` requests steer them between slices of work.
+// Models live in a map by name; a failed `loadModel` keeps the previous model of that name.
 
 let api = null; // the imported package
 let info = null;
-let model = null; // multispike Model
-let trainer = null; // multispike Trainer
+const models = new Map(); // name → multispike Model
+let active = null; // name of the model `predict` uses
+let trainer = null; // multispike Trainer of the Train page (or of the current sweep run)
+let trainerTag = null; // what the trainer is (for the page): { config, trainSize, … }
+let job = null; // { kind, paused, stopped, wake }
+let manifest = null;
+const shardCache = new Map(); // file → inflated shard bytes (Uint8Array)
 
+const SIDE = 784;
+const HEADER = 16;
+const now = () => performance.now();
 const isolated = () => self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
+const event = (name, data = {}, transfer = []) => self.postMessage({ event: name, ...data }, transfer);
 
 async function init({ build = 'auto', threads = 0 } = {}) {
   if (api) return info;
@@ -19,13 +33,14 @@ async function init({ build = 'auto', threads = 0 } = {}) {
   if (wantMt && !isolated()) {
     throw new Error('the threaded build needs a cross-origin isolated page (COOP/COEP headers)');
   }
+  const t0 = now();
   api = await import(wantMt ? './pkg-mt/multispike.js' : './pkg-st/multispike.js');
   await api.default();
   if (wantMt) {
     const n = threads > 0 ? threads : Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8));
     await api.initThreadPool(n); // before any other engine call
   } else if (build === 'auto') {
-    console.warn('multispike: the page is not cross-origin isolated; running single-threaded');
+    console.warn('multispike: the page is not cross-origin isolated; the engine runs single-threaded');
   }
   info = {
     ...api.buildInfo(), // version, threaded (the package's feature), simd
@@ -33,49 +48,440 @@ async function init({ build = 'auto', threads = 0 } = {}) {
     crossOriginIsolated: self.crossOriginIsolated === true,
     threads: api.rayonThreads(),
     hardwareConcurrency: navigator.hardwareConcurrency || 1,
+    init_ms: now() - t0,
   };
   return info;
 }
 
-async function fetchBytes(url) {
+// ---------------------------------------------------------------- data (shards, manifest)
+
+/** Fetches `url`, reporting progress as `download` events; resolves with the bytes. */
+async function fetchBytes(url, label = url) {
   const r = await fetch(url);
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  const total = Number(r.headers.get('content-length')) || 0;
+  if (!r.body) return new Uint8Array(await r.arrayBuffer());
+  const reader = r.body.getReader();
+  const parts = [];
+  let loaded = 0;
+  let last = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    if (now() - last > 100) {
+      last = now();
+      event('download', { file: label, loaded, total });
+    }
+  }
+  event('download', { file: label, loaded, total: total || loaded, done: true });
+  const out = new Uint8Array(loaded);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
-function loadModel(bytes) {
-  const m = new api.Model(bytes); // throws on a bad file; the old model stays
-  if (model) model.free();
-  model = m;
+async function getManifest() {
+  if (!manifest) {
+    const r = await fetch('data/manifest.json');
+    if (!r.ok) throw new Error(`data/manifest.json: HTTP ${r.status} (run scripts/build-web.sh)`);
+    manifest = await r.json();
+  }
+  return manifest;
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The inflated bytes of a shard, downloaded once per page, sha256-checked against the manifest. */
+async function shard(file) {
+  if (shardCache.has(file)) return shardCache.get(file);
+  const m = await getManifest();
+  const entry = m.shards.find((s) => s.file === file);
+  if (!entry) throw new Error(`shard ${file} is not in the manifest`);
+  const gz = await fetchBytes(`data/${file}`, file);
+  if (self.crypto?.subtle) {
+    const got = hex(await crypto.subtle.digest('SHA-256', gz));
+    if (got !== entry.sha256) throw new Error(`${file}: sha256 mismatch (corrupt or stale download)`);
+  }
+  const raw = new Uint8Array(await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  shardCache.set(file, raw);
+  return raw;
+}
+
+const shardCount = (raw) => new DataView(raw.buffer, raw.byteOffset).getUint32(8, true);
+
+/** A shard holding examples [start, start + k) of the inflated shard `raw`. */
+function subShard(raw, start, k) {
+  const n = shardCount(raw);
+  k = Math.max(0, Math.min(k, n - start));
+  const out = new Uint8Array(HEADER + k + k * SIDE);
+  out.set(raw.subarray(0, HEADER));
+  new DataView(out.buffer).setUint32(8, k, true);
+  out.set(raw.subarray(HEADER + start, HEADER + start + k), HEADER);
+  out.set(raw.subarray(HEADER + n + start * SIDE, HEADER + n + (start + k) * SIDE), HEADER + k);
+  return out;
+}
+
+/** The first `count` examples of a split, as a list of shards. */
+async function splitShards(split, count) {
+  const m = await getManifest();
+  const out = [];
+  let left = count;
+  for (const s of m.shards.filter((x) => x.split === split)) {
+    if (left <= 0) break;
+    const raw = await shard(s.file);
+    const k = Math.min(left, shardCount(raw));
+    out.push(k === shardCount(raw) ? raw : subShard(raw, 0, k));
+    left -= k;
+  }
+  if (left > 0) throw new Error(`only ${count - left} ${split} examples are available, ${count} asked`);
+  return out;
+}
+
+/** One test image: { label, pixels }. */
+async function testImage(k) {
+  const raw = await shard('test-00.mshd.gz');
+  const n = shardCount(raw);
+  k = ((k % n) + n) % n;
+  return { index: k, label: raw[HEADER + k], pixels: raw.slice(HEADER + n + k * SIDE, HEADER + n + (k + 1) * SIDE) };
+}
+
+// ---------------------------------------------------------------- models
+
+function modelInfo(m) {
   return { layers: Array.from(m.layers), tauI: m.tauI, metadata: m.metadata() };
 }
 
-function needModel() {
-  if (!model) throw new Error('no model loaded');
-  return model;
+function loadModel(bytes, name = 'current') {
+  const m = new api.Model(bytes); // throws on a bad file; the old model stays
+  const layers = Array.from(m.layers);
+  if (layers[0] !== SIDE || layers[layers.length - 1] !== 10) {
+    m.free();
+    throw new Error(
+      `incompatible model: the network is ${layers.join('-')}; this page needs 784 inputs (28×28 pixels) and 10 outputs (digits)`,
+    );
+  }
+  const old = models.get(name);
+  if (old) old.free();
+  models.set(name, m);
+  active = name;
+  return { name, ...modelInfo(m), bytes: bytes.length };
+}
+
+function needModel(name) {
+  const m = models.get(name ?? active);
+  if (!m) throw new Error(name ? `no model named ${name}` : 'no model loaded');
+  return m;
 }
 
 function needTrainer() {
-  if (!trainer) throw new Error('no trainer: send newTrainer first');
+  if (!trainer) throw new Error('no trainer: start a training run first');
   return trainer;
 }
+
+/** Prediction with timings; `hidden` > 0 adds V(t) of the `hidden` most active hidden neurons. */
+function predictPixels(m, pixels, { hidden = 0, points = 201 } = {}) {
+  const t0 = now();
+  const p = points === 201 ? m.predict(pixels) : m.predictWithGrid(pixels, points);
+  const predict_ms = now() - t0;
+  if (hidden > 0 && p.layers.length > 2) {
+    const counts = new Map();
+    for (let i = 0; i < p.spike_neuron.length; i++) {
+      if (p.spike_layer[i] === 0) counts.set(p.spike_neuron[i], (counts.get(p.spike_neuron[i]) ?? 0) + 1);
+    }
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, hidden).map((e) => e[0]);
+    p.hidden_neurons = top;
+    p.hidden_trace = top.length ? m.hiddenTraces(pixels, 0, new Uint32Array(top), points) : [];
+  }
+  p.predict_ms = predict_ms;
+  return p;
+}
+
+// ---------------------------------------------------------------- evaluation
+
+/** Merges evaluation reports of disjoint chunks (sample-weighted). */
+function mergeEval(parts) {
+  const n = parts.reduce((s, p) => s + p.samples, 0);
+  const w = (key) => parts.reduce((s, p) => s + p[key] * p.samples, 0) / Math.max(1, n);
+  const hist = parts[0].spike_hist.map((_, k) => parts.reduce((s, p) => s + p.spike_hist[k], 0));
+  const seconds = parts.reduce((s, p) => s + p.seconds, 0);
+  return {
+    samples: n,
+    accuracy: w('accuracy'),
+    loss: w('loss'),
+    mean_spikes: w('mean_spikes'),
+    // exact for one chunk; for several, the sample-weighted mean of the chunks' fractions
+    silent_fraction: w('silent_fraction'),
+    undecided: parts.reduce((s, p) => s + p.undecided, 0),
+    spike_hist: hist,
+    seconds,
+    samples_per_s: n / Math.max(seconds, 1e-9),
+  };
+}
+
+/** Evaluates the trainer on the first `count` test images in chunks, posting `eval` progress. */
+async function evaluateTrainer(count, chunk = 2000) {
+  const t = needTrainer();
+  const shards = await splitShards('test', count);
+  const parts = [];
+  let done = 0;
+  for (const s of shards) {
+    const n = shardCount(s);
+    for (let a = 0; a < n; a += chunk) {
+      const part = a === 0 && n <= chunk ? s : subShard(s, a, chunk);
+      parts.push(t.evaluate(part));
+      done += shardCount(part);
+      event('eval', { done, total: count });
+      await yieldEvents();
+    }
+  }
+  return mergeEval(parts);
+}
+
+/** Accuracy of a loaded model on the first `count` test images (forward passes, no traces). */
+async function evaluateModel(name, count) {
+  const m = needModel(name);
+  const shards = await splitShards('test', count);
+  let correct = 0;
+  let undecided = 0;
+  let spikes = 0;
+  let done = 0;
+  const t0 = now();
+  const hidden = Array.from(m.layers).slice(1, -1).reduce((a, b) => a + b, 0);
+  for (const s of shards) {
+    const n = shardCount(s);
+    for (let k = 0; k < n; k++) {
+      const p = m.predictWithGrid(s.subarray(HEADER + n + k * SIDE, HEADER + n + (k + 1) * SIDE), 2);
+      const max = Math.max(...p.v_out);
+      const tied = p.v_out.filter((v) => v === max).length > 1;
+      if (tied) undecided++;
+      else if (p.class === s[HEADER + k]) correct++;
+      spikes += p.n_spikes;
+      done++;
+      if (done % 500 === 0) {
+        event('eval', { done, total: count });
+        await yieldEvents();
+      }
+    }
+  }
+  const seconds = (now() - t0) / 1000;
+  return {
+    samples: done,
+    accuracy: correct / done,
+    undecided,
+    mean_spikes: spikes / done / Math.max(1, hidden),
+    seconds,
+    samples_per_s: done / seconds,
+  };
+}
+
+// ---------------------------------------------------------------- jobs
+
+/** Lets queued messages (pause, stop, …) run: resolves on the next macrotask. */
+function yieldEvents() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}
+
+async function checkpointJob() {
+  await yieldEvents();
+  while (job && job.paused && !job.stopped) {
+    await new Promise((resolve) => (job.wake = resolve));
+  }
+  return !job || job.stopped;
+}
+
+/**
+ * Trains the trainer for `epochs` total epochs over `stepsPerEpoch` steps each, from epoch
+ * `startEpoch`, in slices of about `sliceSeconds`; posts `progress` after every slice and calls
+ * `onEpoch(epoch, totals)` after each completed epoch (totals: sample-weighted means and sums of
+ * that epoch's step reports). Returns 'finished' or 'stopped'.
+ */
+async function trainLoop({ epochs, startEpoch, stepsPerEpoch, sliceSeconds = 0.25, onEpoch, tag = {} }) {
+  let epoch = startEpoch;
+  let stepInEpoch = 0;
+  let k = 1;
+  let tot = null;
+  // at least ~25 progress points per epoch for the charts, slices of at most ~sliceSeconds
+  const maxSlice = Math.max(1, Math.floor(stepsPerEpoch / 25));
+  while (epoch < epochs) {
+    if (await checkpointJob()) return 'stopped';
+    const n = Math.max(1, Math.min(k, maxSlice, stepsPerEpoch - stepInEpoch));
+    const s = trainer.trainSteps(n);
+    stepInEpoch += s.steps;
+    tot ??= { samples: 0, correct: 0, loss: 0, dead: 0, steps: 0, non_finite: 0, guarded: 0, truncated: 0, seconds: 0 };
+    tot.samples += s.samples;
+    tot.correct += s.accuracy * s.samples;
+    tot.loss += s.loss * s.samples;
+    tot.dead += s.dead_fraction * s.steps;
+    tot.steps += s.steps;
+    tot.non_finite += s.non_finite;
+    tot.guarded += s.guarded;
+    tot.truncated += s.truncated;
+    tot.seconds += s.seconds;
+    // next slice: aim at sliceSeconds of work
+    const per = s.seconds / Math.max(1, s.steps);
+    k = Math.max(1, Math.round(sliceSeconds / Math.max(per, 1e-4)));
+    event('progress', { ...tag, stats: s, epoch: epoch + stepInEpoch / stepsPerEpoch, threads: api.rayonThreads() });
+    if (stepInEpoch >= stepsPerEpoch) {
+      epoch++;
+      stepInEpoch = 0;
+      const totals = {
+        samples: tot.samples,
+        accuracy: tot.correct / tot.samples,
+        loss: tot.loss / tot.samples,
+        dead_fraction: tot.dead / tot.steps,
+        non_finite: tot.non_finite,
+        guarded: tot.guarded,
+        truncated: tot.truncated,
+        samples_per_s: tot.samples / tot.seconds,
+      };
+      tot = null;
+      if (onEpoch) await onEpoch(epoch, totals);
+    }
+  }
+  return 'finished';
+}
+
+/** The Train page's run: data, trainer (fresh or from a checkpoint), epochs, evaluation, autosave data. */
+async function trainRun(o) {
+  const { config, trainSize, testSize, epochs, checkpoint = null, startEpoch = 0 } = o;
+  event('phase', { phase: 'download' });
+  const shards = await splitShards('train', trainSize);
+  await splitShards('test', testSize); // download now (progress), used at each epoch end
+  if (await checkpointJob()) return 'stopped';
+  event('phase', { phase: 'setup' });
+  const t = new api.Trainer(config);
+  try {
+    for (const s of shards) t.addShard(s);
+    if (checkpoint) t.importCheckpoint(checkpoint);
+  } catch (e) {
+    t.free();
+    throw e;
+  }
+  if (trainer) trainer.free();
+  trainer = t;
+  trainerTag = { config: t.config(), trainSize, testSize, epochs };
+  event('phase', { phase: 'train', config: trainerTag.config });
+  const stepsPerEpoch = Math.ceil(trainSize / trainerTag.config.batch);
+  return trainLoop({
+    epochs,
+    startEpoch,
+    stepsPerEpoch,
+    async onEpoch(epoch, train) {
+      event('phase', { phase: 'evaluate', epoch });
+      const ev = await evaluateTrainer(testSize);
+      const ck = trainer.exportCheckpoint();
+      event('epoch', { epoch, train, eval: ev, checkpoint: ck }, [ck.buffer]);
+      event('phase', { phase: epoch < epochs ? 'train' : 'finishing', epoch });
+    },
+  });
+}
+
+/** The τ page's sweep: one fresh network per (mode, τ_I), trained and evaluated in turn. */
+async function sweepRun(o) {
+  const { taus, modes, hidden, trainSize, testSize, epochs, batch = 100, lr = 1e-3, seed = 1, init_std = 0.3, skip = [] } = o;
+  event('phase', { phase: 'download' });
+  const shards = await splitShards('train', trainSize);
+  const test = await splitShards('test', testSize);
+  const runs = [];
+  for (const mode of modes) for (const tau of taus) runs.push({ mode, tau });
+  let index = 0;
+  for (const r of runs) {
+    index++;
+    if (skip.some((s) => s.mode === r.mode && s.tau === r.tau)) continue;
+    if (await checkpointJob()) return 'stopped';
+    const config = { layers: [784, ...hidden, 10], tau_I: r.tau, mode: r.mode, batch, lr, seed, init_std };
+    const t = new api.Trainer(config);
+    for (const s of shards) t.addShard(s);
+    if (trainer) trainer.free();
+    trainer = t;
+    trainerTag = null;
+    const tag = { run: index, runs: runs.length, mode: r.mode, tau: r.tau };
+    event('run-start', tag);
+    const t0 = now();
+    let train = null;
+    const status = await trainLoop({
+      epochs,
+      startEpoch: 0,
+      stepsPerEpoch: Math.ceil(trainSize / batch),
+      tag,
+      onEpoch: async (_, totals) => {
+        train = totals;
+      },
+    });
+    if (status === 'stopped') return 'stopped';
+    // the test subset in one call per shard: exact silent fraction and histogram
+    const ev = mergeEval(test.map((s) => t.evaluate(s)));
+    event('run', { ...tag, hidden, epochs, train_samples: trainSize, test_samples: testSize, seed, train, eval: ev, wall_s: (now() - t0) / 1000 });
+  }
+  return 'finished';
+}
+
+function startJob(kind, fn, args) {
+  if (job) throw new Error(`a ${job.kind} job is running: stop it first`);
+  job = { kind, paused: false, stopped: false, wake: null };
+  const mine = job;
+  (async () => {
+    try {
+      const status = await fn(args);
+      event('done', { kind, status });
+    } catch (e) {
+      event('done', { kind, status: 'error', error: String(e?.message ?? e) });
+    } finally {
+      if (job === mine) job = null;
+    }
+  })();
+  return { started: kind };
+}
+
+// ---------------------------------------------------------------- requests
 
 const handlers = {
   init,
   info: () => info,
-  async loadModel({ url, bytes }) {
-    return loadModel(bytes ?? (await fetchBytes(url)));
+  async loadModel({ url, bytes, name }) {
+    return loadModel(bytes ?? (await fetchBytes(url)), name);
   },
-  predict: ({ pixels }) => needModel().predict(pixels),
+  /** Parses a model only to read its metadata (the model is not kept). */
+  async modelInfo({ url, bytes }) {
+    const m = new api.Model(bytes ?? (await fetchBytes(url)));
+    try {
+      return modelInfo(m);
+    } finally {
+      m.free();
+    }
+  },
+  useModel({ name }) {
+    needModel(name);
+    active = name;
+    return modelInfo(models.get(name));
+  },
+  modelBytes: ({ name }) => needModel(name).toBytes(),
+  predict: ({ pixels, name, hidden = 0 }) => predictPixels(needModel(name), pixels, { hidden }),
   preprocess: ({ data, width, height, channels = 4 }) => api.preprocess(data, width, height, channels),
-  predictDrawing({ data, width, height, channels = 4 }) {
+  predictDrawing({ data, width, height, channels = 4, name, hidden = 0 }) {
+    const t0 = now();
     const pixels = api.preprocess(data, width, height, channels);
-    return { pixels, prediction: needModel().predict(pixels) };
+    const preprocess_ms = now() - t0;
+    const prediction = predictPixels(needModel(name), pixels, { hidden });
+    return { pixels, prediction, preprocess_ms };
   },
+  testImage: ({ index }) => testImage(index),
+  manifest: () => getManifest(),
+  // --- training (Train page)
   newTrainer({ config }) {
     const t = new api.Trainer(config ?? undefined);
     if (trainer) trainer.free();
     trainer = t;
+    trainerTag = null;
     return t.config();
   },
   async addShard({ url, bytes, sha256 }) {
@@ -85,12 +491,37 @@ const handlers = {
     return needTrainer().setTestShard(bytes ?? (await fetchBytes(url)), sha256 ?? undefined);
   },
   trainSteps: ({ n }) => needTrainer().trainSteps(n),
-  evaluate: ({ bytes }) => needTrainer().evaluate(bytes ?? undefined),
-  exportModel: () => needTrainer().exportModel(),
+  evaluate: ({ bytes, count }) => (count ? evaluateTrainer(count) : needTrainer().evaluate(bytes ?? undefined)),
+  evaluateModel: ({ name, count = 10000 }) => evaluateModel(name, count),
+  exportModel: ({ metadata } = {}) => (metadata ? needTrainer().exportModelWith(metadata) : needTrainer().exportModel()),
+  exportCheckpoint: () => needTrainer().exportCheckpoint(),
   weightsDigest: () => needTrainer().weightsDigest(),
+  trainerInfo: () => (trainer ? { ...trainerTag, config: trainer.config() } : null),
+  startTraining: (args) => startJob('train', trainRun, args),
+  startSweep: (args) => startJob('sweep', sweepRun, args),
+  pause() {
+    if (job) job.paused = true;
+    return !!job;
+  },
+  resume() {
+    if (job) {
+      job.paused = false;
+      job.wake?.();
+    }
+    return !!job;
+  },
+  stop() {
+    if (job) {
+      job.stopped = true;
+      job.paused = false;
+      job.wake?.();
+    }
+    return !!job;
+  },
   // Throughput of a fresh paper-init network (784-400-10, tau_I 0.8, seed 1), like
   // `multispike bench`: inference over the test images of `test`, training in batches of 100
   // over the images of `train` (both raw shards), each repetition from the same weights.
+  // (Used by scripts/bench-web.mjs.)
   bench({ train, test, reps = 3, config }) {
     const out = { inference: [], training: [], spikes: null };
     for (let r = 0; r < reps; r++) {
@@ -112,12 +543,14 @@ const handlers = {
 
 self.onmessage = async (ev) => {
   const { id, type, ...args } = ev.data;
+  const t0 = now();
   try {
     const h = handlers[type];
     if (!h) throw new Error(`unknown request ${type}`);
     if (type !== 'init' && !api) throw new Error('the engine is not initialised: send init first');
     const result = await h(args);
-    self.postMessage({ id, ok: true, result });
+    const transfer = result instanceof Uint8Array ? [result.buffer] : [];
+    self.postMessage({ id, ok: true, result, ms: now() - t0 }, transfer);
   } catch (e) {
     self.postMessage({ id, ok: false, error: String(e?.message ?? e) });
   }

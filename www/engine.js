@@ -1,0 +1,153 @@
+// Engine check page (engine.html), independent of the app's pages: starts its own engine worker
+// (engine-worker.js), reports which build runs (threads, isolation), loads the model, predicts a
+// test digit and whatever is drawn on the canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it.
+// URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
+// model=<url> (default: the shipped model, else the development model made by scripts/setup.sh).
+
+const params = new URLSearchParams(location.search);
+const $ = (id) => document.getElementById(id);
+
+const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+let nextId = 1;
+const pending = new Map();
+worker.onmessage = (ev) => {
+  const { id, ok, result, error } = ev.data;
+  const p = pending.get(id);
+  pending.delete(id);
+  if (ok) p.resolve(result);
+  else p.reject(new Error(error));
+};
+worker.onerror = (e) => setStatus(`worker error: ${e.message}`, true);
+
+/** One request to the worker; resolves with its result, rejects with its error. */
+function rpc(type, args = {}, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, type, ...args }, transfer);
+  });
+}
+
+function setStatus(text, bad = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.className = bad ? 'bad' : '';
+}
+
+const MODELS = ['models/mnist-784-400-10-multi.safetensors', 'models/dev-784-400-10-multi.safetensors'];
+
+async function loadFirstModel() {
+  const list = params.get('model') ? [params.get('model')] : MODELS;
+  let last;
+  for (const url of list) {
+    try {
+      const m = await rpc('loadModel', { url });
+      return { url, ...m };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last ?? new Error('no model');
+}
+
+/** The first test image from the test shard (gzip, inflated with DecompressionStream). */
+async function testDigit(k = 0) {
+  const r = await fetch('data/test-00.mshd.gz');
+  if (!r.ok) throw new Error(`test shard: HTTP ${r.status}`);
+  const raw = new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  const n = new DataView(raw.buffer).getUint32(8, true);
+  return { label: raw[16 + k], pixels: raw.slice(16 + n + k * 784, 16 + n + (k + 1) * 784) };
+}
+
+function drawDigit(canvas, pixels) {
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    img.data.set([255 - pixels[i], 255 - pixels[i], 255 - pixels[i], 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function showPrediction(p, where) {
+  const el = $(where);
+  el.innerHTML = '';
+  p.probabilities.forEach((q, k) => {
+    const row = document.createElement('div');
+    row.className = 'bar' + (k === p.class ? ' top' : '');
+    row.innerHTML = `<span>${k}</span><i style="width:${(100 * q).toFixed(1)}%"></i><b>${(100 * q).toFixed(1)} %</b>`;
+    el.append(row);
+  });
+  const note = document.createElement('p');
+  note.textContent = `class ${p.class}, ${p.n_spikes} hidden spikes`;
+  el.append(note);
+}
+
+function setupCanvas() {
+  const c = $('pad');
+  const ctx = c.getContext('2d');
+  ctx.lineWidth = 18;
+  ctx.lineCap = ctx.lineJoin = 'round';
+  let drawing = false;
+  let timer = 0;
+  const pos = (e) => {
+    const r = c.getBoundingClientRect();
+    return [((e.clientX - r.left) * c.width) / r.width, ((e.clientY - r.top) * c.height) / r.height];
+  };
+  const predict = async () => {
+    const d = ctx.getImageData(0, 0, c.width, c.height);
+    try {
+      const { pixels, prediction } = await rpc('predictDrawing', { data: d.data, width: c.width, height: c.height, channels: 4 });
+      drawDigit($('preview'), pixels);
+      showPrediction(prediction, 'drawn');
+    } catch (e) {
+      $('drawn').textContent = e.message;
+    }
+  };
+  c.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    c.setPointerCapture(e.pointerId);
+    ctx.beginPath();
+    ctx.moveTo(...pos(e));
+  });
+  c.addEventListener('pointermove', (e) => {
+    if (!drawing) return;
+    ctx.lineTo(...pos(e));
+    ctx.stroke();
+    clearTimeout(timer);
+    timer = setTimeout(predict, 60);
+  });
+  const end = () => {
+    if (drawing) predict();
+    drawing = false;
+  };
+  c.addEventListener('pointerup', end);
+  c.addEventListener('pointercancel', end);
+  $('clear').onclick = () => {
+    ctx.clearRect(0, 0, c.width, c.height);
+    $('drawn').innerHTML = '';
+    drawDigit($('preview'), new Uint8Array(784));
+  };
+}
+
+async function main() {
+  const info = await rpc('init', { build: params.get('build') ?? 'auto', threads: Number(params.get('threads') ?? 0) });
+  $('build').textContent = info.build === 'mt' ? 'threaded (pkg-mt)' : 'single-threaded (pkg-st)';
+  $('coi').textContent = String(info.crossOriginIsolated);
+  $('threads').textContent = `${info.threads} (of ${info.hardwareConcurrency} cores)`;
+  $('simd').textContent = info.simd ? 'yes' : 'no';
+  setStatus('engine ready; loading the model…');
+  const m = await loadFirstModel();
+  $('model').textContent = `${m.layers.join('-')}, τ_I ${m.tauI}, ${m.metadata.mode} (${m.url})`;
+  const d = await testDigit(0);
+  drawDigit($('digit'), d.pixels);
+  const p = await rpc('predict', { pixels: d.pixels });
+  showPrediction(p, 'test');
+  $('label').textContent = `label ${d.label}`;
+  setupCanvas();
+  setStatus('ready');
+  return { info, model: m, testPrediction: p, testLabel: d.label };
+}
+
+// For the end-to-end tests and the benchmark (scripts/e2e.mjs, scripts/bench-web.mjs).
+window.multispike = { rpc, ready: main() };
+window.multispike.ready.catch((e) => setStatus(`error: ${e.message}`, true));
