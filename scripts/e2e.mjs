@@ -67,10 +67,15 @@ export async function open(browser, url, timeout = 60_000, options = {}) {
   let ready;
   for (let attempt = 0; ; attempt++) {
     try {
-      ready = await page.evaluate(
-        (t) => Promise.race([window.multispike.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), t))]),
-        timeout,
-      );
+      ready = await page.evaluate(async (t) => {
+        // After coi-serviceworker's reload the new document may not have run its module yet.
+        const t0 = performance.now();
+        while (!window.multispike) {
+          if (performance.now() - t0 > t) throw new Error('timeout: window.multispike never appeared');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return Promise.race([window.multispike.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), t))]);
+      }, timeout);
       break;
     } catch (e) {
       // the service worker's one reload destroys the first document
