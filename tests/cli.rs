@@ -324,3 +324,21 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
     assert_eq!(Checkpoint::load(&ckpt).unwrap().epoch, 5);
     assert_eq!(weight_bits(&dir.join("m.safetensors")), weight_bits(&reference.join("m.safetensors")));
 }
+
+/// Output into a closed pipe (`multispike … | head`) ends the output, never in a panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/deep.json");
+    for args in [vec!["case", s(&case)], vec!["--help"]] {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // close the reading end before the child writes
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked on a closed stdout:\n{stderr}");
+    }
+}

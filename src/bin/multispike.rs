@@ -4,6 +4,22 @@
 //! Exit codes: 0 success, 1 runtime error (missing or corrupt file, I/O), 2 usage or
 //! configuration error. Errors are printed as `error: <message>` on stderr.
 
+/// `println!` that ignores a closed stdout (e.g. piped into `head`): never a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 #[path = "../cli/bench.rs"]
 mod bench;
 #[path = "../cli/eval.rs"]
@@ -75,7 +91,7 @@ Example:
 }
 
 fn fetch_mnist(dir: &std::path::Path) -> CliResult {
-    multispike::data::fetch_mnist(dir, &mut |line| println!("{line}"))?;
+    multispike::data::fetch_mnist(dir, &mut |line| say!("{line}"))?;
     Ok(())
 }
 
@@ -87,7 +103,10 @@ fn case(file: &std::path::Path) -> CliResult {
     };
     let out =
         multispike::case::run_case(&json).map_err(|e| util::Failure::runtime(format!("{}: {e}", file.display())))?;
-    print!("{out}");
+    {
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), "{out}");
+    }
     Ok(())
 }
 
@@ -108,7 +127,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.msg);
+            note!("error: {}", f.msg);
             ExitCode::from(f.code)
         }
     }

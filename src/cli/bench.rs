@@ -125,22 +125,22 @@ pub fn run(args: &BenchArgs) -> CliResult {
     let cfg = trainer0.net.config();
     let spikes = evaluate(&trainer0.net, &test)?.mean_spikes;
 
-    println!(
+    say!(
         "machine   {} CPUs available, {}",
         util::nproc(),
         util::cpu_model().unwrap_or_else(|| "unknown CPU".into())
     );
-    println!(
+    say!(
         "network   {} ({}, tau_I {}), {what}; {spikes:.3} hidden spikes per neuron per test image",
         cfg.layers_string(),
         cfg.mode,
         cfg.tau_i
     );
-    println!(
+    say!(
         "workload  inference: {} test images; training: {} training images in batches of {}; {} repetitions",
         test.n, train.n, args.batch, args.reps
     );
-    println!();
+    say!();
 
     let mut rows = Vec::new();
     for &n in &args.threads {
@@ -156,11 +156,11 @@ pub fn run(args: &BenchArgs) -> CliResult {
     }
     rows.sort_by_key(|r| (r.task != "inference", r.threads));
 
-    println!("{:<10} {:>7} {:>16} {:>12} {:>12}", "task", "threads", "median samples/s", "min", "max");
+    say!("{:<10} {:>7} {:>16} {:>12} {:>12}", "task", "threads", "median samples/s", "min", "max");
     for r in &rows {
         let min = r.rates.iter().copied().fold(f64::INFINITY, f64::min);
         let max = r.rates.iter().copied().fold(0.0, f64::max);
-        println!("{:<10} {:>7} {:>16.0} {:>12.0} {:>12.0}", r.task, r.threads, r.median(), min, max);
+        say!("{:<10} {:>7} {:>16.0} {:>12.0} {:>12.0}", r.task, r.threads, r.median(), min, max);
     }
     let base = args.threads[0];
     for &n in args.threads.iter().skip(1) {
@@ -171,8 +171,8 @@ pub fn run(args: &BenchArgs) -> CliResult {
                 _ => "n/a".into(),
             }
         };
-        println!();
-        println!(
+        say!();
+        say!(
             "speed-up {n} vs {base} thread(s): inference {}, training {}",
             speedup("inference"),
             speedup("training")

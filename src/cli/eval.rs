@@ -92,13 +92,13 @@ pub fn run(args: &EvalArgs) -> CliResult {
             "eval_s": eval_s,
         });
         let s = serde_json::to_string_pretty(&out).context(|| "writing JSON".into())?;
-        println!("{s}");
+        say!("{s}");
         return Ok(());
     }
 
     let prov = mf.provenance();
-    println!("model       {}", args.model.display());
-    println!(
+    say!("model       {}", args.model.display());
+    say!(
         "network     {} ({}, tau_I {}, t_out {}, spike cap {})",
         cfg.layers_string(),
         cfg.mode,
@@ -109,31 +109,31 @@ pub fn run(args: &EvalArgs) -> CliResult {
     if let Some(e) = prov.get("epochs") {
         let acc = prov.get("test_accuracy").map(|a| format!(", recorded test accuracy {a}")).unwrap_or_default();
         let date = prov.get("date").map(|d| format!(", saved {d}")).unwrap_or_default();
-        println!("training    {e} epochs{acc}{date}");
+        say!("training    {e} epochs{acc}{date}");
     }
-    println!("test images {}  ({:.2} s, {:.0} images/s)", ev.samples, eval_s, util::ratio(ev.samples as f64, eval_s));
-    println!();
-    println!("accuracy    {:.2}%  ({} / {})", 100.0 * ev.accuracy(), ev.correct, ev.samples);
-    println!("loss        {loss:.4}  (cross-entropy)");
+    say!("test images {}  ({:.2} s, {:.0} images/s)", ev.samples, eval_s, util::ratio(ev.samples as f64, eval_s));
+    say!();
+    say!("accuracy    {:.2}%  ({} / {})", 100.0 * ev.accuracy(), ev.correct, ev.samples);
+    say!("loss        {loss:.4}  (cross-entropy)");
     for (row, digits) in [(0, 0..5), (1, 5..CLASSES)] {
         let cells: Vec<String> = digits.map(|d| format!("{d}: {:5.1}%", 100.0 * per_class[d])).collect();
-        println!("{}{}", if row == 0 { "per digit   " } else { "            " }, cells.join("   "));
+        say!("{}{}", if row == 0 { "per digit   " } else { "            " }, cells.join("   "));
     }
-    println!();
-    println!("hidden spikes per neuron per image  {:.3}", ev.mean_spikes);
-    println!("silent hidden neurons               {:.1}%", 100.0 * ev.silent_fraction);
-    println!("spike trains cut by the cap         {}", ev.truncated);
-    println!("undecided (tied outputs, counted wrong) {}", ev.undecided);
+    say!();
+    say!("hidden spikes per neuron per image  {:.3}", ev.mean_spikes);
+    say!("silent hidden neurons               {:.1}%", 100.0 * ev.silent_fraction);
+    say!("spike trains cut by the cap         {}", ev.truncated);
+    say!("undecided (tied outputs, counted wrong) {}", ev.undecided);
     if !ev.spike_hist.is_empty() && ev.spike_hist.iter().any(|&c| c > 0) {
-        println!();
-        println!("spike-count histogram of the first hidden layer (per neuron and image):");
+        say!();
+        say!("spike-count histogram of the first hidden layer (per neuron and image):");
         let total: u64 = ev.spike_hist.iter().sum();
         let peak = ev.spike_hist.iter().copied().max().unwrap_or(1).max(1);
         let last = ev.spike_hist.iter().rposition(|&c| c > 0).unwrap_or(0);
         for (k, &c) in ev.spike_hist.iter().enumerate().take(last + 1) {
             let label = if k + 1 == HIST_BINS { format!("≥{k}") } else { format!("{k}") };
             let bar = "#".repeat(((c as f64 / peak as f64) * 50.0).round() as usize);
-            println!("  {label:>3} {:6.2}%  {bar}", 100.0 * util::ratio(c as f64, total as f64));
+            say!("  {label:>3} {:6.2}%  {bar}", 100.0 * util::ratio(c as f64, total as f64));
         }
     }
     Ok(())

@@ -32,9 +32,9 @@ pub fn run(args: &ShardsArgs) -> CliResult {
     let m = shards::write_shards(&args.out, &train, &test)?;
     let total: usize = m.shards.iter().map(|s| s.bytes).sum();
     for s in &m.shards {
-        println!("{:<20} {:>6} examples {:>9} bytes  sha256 {}", s.file, s.count, s.bytes, &s.sha256[..16]);
+        say!("{:<20} {:>6} examples {:>9} bytes  sha256 {}", s.file, s.count, s.bytes, &s.sha256[..16]);
     }
-    println!(
+    say!(
         "wrote {} shards ({:.1} MB) and manifest.json to {}",
         m.shards.len(),
         total as f64 / 1e6,

@@ -20,21 +20,6 @@ use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-/// `println!` that ignores a closed stdout (e.g. piped into `head`): the sweep goes on and its
-/// files are still written.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// `eprintln!` that ignores a closed stderr.
-macro_rules! note {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
-
 const CSV: &str = "sweep.csv";
 const CONFIG: &str = "config.json";
 const CHECKPOINTS: &str = "checkpoints";

@@ -399,7 +399,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
     let mut trainer = if args.resume {
         let ck = load_for_resume(&ckpt_path, &cfg, &fingerprint)?;
         if ck.epoch as usize >= cfg.epochs {
-            println!(
+            say!(
                 "the checkpoint {} has already completed {} epochs (--epochs {}): nothing to train; \
                  raise --epochs to continue",
                 ckpt_path.display(),
@@ -408,11 +408,11 @@ pub fn run(args: &TrainArgs) -> CliResult {
             );
             return Ok(());
         }
-        println!("resuming from {} after epoch {}", ckpt_path.display(), ck.epoch);
+        say!("resuming from {} after epoch {}", ckpt_path.display(), ck.epoch);
         Trainer::resume(cfg.clone(), ck.network, Some(ck.adam), ck.epoch)?
     } else {
         if ckpt_path.exists() {
-            eprintln!(
+            note!(
                 "note: overwriting the checkpoint {} of an earlier run (use --resume to continue it)",
                 ckpt_path.display()
             );
@@ -433,7 +433,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
         None => None,
     };
 
-    println!(
+    say!(
         "training {} ({}, tau_I {}, {} threads) on {} images, testing on {}, {} epoch(s) of batches of {}",
         cfg.net.layers_string(),
         cfg.net.mode,
@@ -498,9 +498,9 @@ pub fn run(args: &TrainArgs) -> CliResult {
         if let (Some(f), Some(p)) = (log.as_mut(), args.log.as_ref()) {
             write_line(f, &rec).context(|| format!("cannot write the log {}", p.display()))?;
         }
-        println!("{}", rec.summary(cfg.epochs));
+        say!("{}", rec.summary(cfg.epochs));
     }
-    println!("saved the model to {} and the checkpoint to {}", args.out.display(), ckpt_path.display());
+    say!("saved the model to {} and the checkpoint to {}", args.out.display(), ckpt_path.display());
     Ok(())
 }
 
