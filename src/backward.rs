@@ -12,12 +12,13 @@
 //! local-frame quantities of the forward pass (x_k = z_k / z_level, √d_k = √D_k / z_level).
 //!
 //! * Reset chain, per neuron, last spike first (g_v = dL/dV(t_out)):
-//!     μ_k = μ̄_k + 2 T_k − 2 g_v (z_k/z_out)²,   T_k = Σ_{k'>k} μ_k' x_k' / √d_k' · (z_k/z_k')²,
+//!   `μ_k = μ̄_k + 2 T_k − 2 g_v (z_k/z_out)²`, `T_k = Σ_{k'>k} μ_k' x_k' / √d_k' · (z_k/z_k')²`,
 //!   with μ̄_k from the next layer.
 //! * Per level L (last first), suffix sums in the frame of z_L over the spikes of levels ≥ L:
-//!     P1 = Σ μ_k/√d_k · (z_L/z_{L_k}) − g_v z_L/z_out,   P2 = Σ μ_k/(x_k √d_k) · (z_L/z_{L_k})² − g_v (z_L/z_out)²,
+//!   `P1 = Σ μ_k/√d_k · (z_L/z_{L_k}) − g_v z_L/z_out`,
+//!   `P2 = Σ μ_k/(x_k √d_k) · (z_L/z_{L_k})² − g_v (z_L/z_out)²`,
 //!   decayed from level to level like the forward state. Every input i of level L then gets
-//!     dL/dw_ij = c (P2_j − P1_j),   μ_i = c Σ_j w_ij (2 P2_j − P1_j).
+//!   `dL/dw_ij = c (P2_j − P1_j)` and `μ_i = c Σ_j w_ij (2 P2_j − P1_j)`.
 //!   One coefficient row per level is added to each of the level's weight-gradient rows.
 //!
 //! Grazing guard: near a tangential crossing √d → 0 and these derivatives diverge (the spike

@@ -90,6 +90,8 @@ const ROOT_SLACK: f64 = 1e-12;
 #[inline]
 pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
     let d = a * a - 4.0 * b;
+    // Negated comparisons on purpose: NaN in any of them means "no crossing".
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(d >= 0.0) || !(a > 0.0) || !(b > 0.0) {
         return None;
     }

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn first_step_moves_by_lr() {
-        let mut w = vec![1.0f32, -1.0];
+        let mut w = [1.0f32, -1.0];
         let mut a = Adam::new(AdamConfig::default(), &[2]);
         a.step(&mut [&mut w[..]], &[vec![0.5, -2.0]]);
         assert!((w[0] - (1.0 - 1e-3)).abs() < 1e-6);

@@ -254,9 +254,11 @@ impl Trainer {
         }
         let limit = self.cfg.dead_fraction * batch.len() as f64;
         let flags: Vec<Vec<bool>> = fired.iter().map(|f| f.iter().map(|&c| (c as f64) < limit).collect()).collect();
-        let mut stats = StepStats::default();
-        stats.flagged = flags.iter().flatten().filter(|&&p| p).count() as u64;
-        stats.flag_slots = flags.iter().map(|f| f.len()).sum::<usize>() as u64;
+        let mut stats = StepStats {
+            flagged: flags.iter().flatten().filter(|&&p| p).count() as u64,
+            flag_slots: flags.iter().map(|f| f.len()).sum::<usize>() as u64,
+            ..Default::default()
+        };
         // 3. backward into fixed chunks
         let n_chunks = batch.len().div_ceil(CHUNK);
         let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();

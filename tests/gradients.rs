@@ -27,6 +27,7 @@ fn analytic(
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)] // (layer, entry) index weights, gradients and perturbations alike
 fn gradients_match_central_finite_differences() {
     let mut r = rng(2024);
     let (lambda, sigma) = (0.3, 0.05);

@@ -54,7 +54,7 @@ fn shipped_models_load_and_reproduce_their_accuracy() {
         assert_eq!(mf.metadata["test_samples"], "10000", "{name}: accuracy must be on the full test set");
         let recorded: f64 = mf.metadata["test_accuracy"].parse().unwrap();
         let epochs: usize = mf.metadata["epochs"].parse().unwrap();
-        assert!(epochs >= 1 && epochs <= 100, "{name}: {epochs} epochs");
+        assert!((1..=100).contains(&epochs), "{name}: {epochs} epochs");
         let floor = if mode == Mode::Multi { 0.98 } else { 0.97 };
         assert!(recorded >= floor, "{name}: recorded accuracy {recorded} below {floor}");
         if let Some(test) = &test {
