@@ -786,6 +786,32 @@ fn render_plots(out: &Path, rows: &[SweepRow], group: RunGroup, layers: Option<&
 }
 
 /// Test accuracy vs τ_I (paper Fig. 5).
+/// A chart over τ_I (log axis, see [`tau_axis`]) and an f64 value.
+type TauChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One curve per mode: a line through the per-τ means, ± s.e. bars where there are several
+/// seeds, and the mode's marker (circles for multi-spike, triangles for single-spike).
+fn draw_mode_curves(chart: &mut TauChart, curves: &[(Mode, Vec<sw::Point>)]) -> PlotResult {
+    for (m, c) in curves {
+        let color = mode_color(*m);
+        chart.draw_series(LineSeries::new(c.iter().map(|p| (p.tau_i, p.mean)), color.stroke_width(2)))?;
+        chart.draw_series(c.iter().filter(|p| p.n > 1).map(|p| {
+            ErrorBar::new_vertical(p.tau_i, p.mean - p.se, p.mean, p.mean + p.se, color.stroke_width(2), 10)
+        }))?;
+        match m {
+            Mode::Multi => chart.draw_series(c.iter().map(|p| Circle::new((p.tau_i, p.mean), 5, color.filled())))?,
+            Mode::Single => {
+                chart.draw_series(c.iter().map(|p| TriangleMarker::new((p.tau_i, p.mean), 6, color.filled())))?
+            }
+        };
+    }
+    Ok(())
+}
+
 fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
     let curves: Vec<(Mode, Vec<sw::Point>)> =
         d.modes.iter().map(|&m| (m, sw::curve(&d.rows, m, |r| 100.0 * r.test_accuracy))).collect();
@@ -858,21 +884,7 @@ fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
             )))?;
             chart.draw_series(std::iter::once(Cross::new((x, y), 7, REF_COLOR.stroke_width(2))))?;
         }
-        for (m, c) in &curves {
-            let color = mode_color(*m);
-            chart.draw_series(LineSeries::new(c.iter().map(|p| (p.tau_i, p.mean)), color.stroke_width(2)))?;
-            chart.draw_series(c.iter().filter(|p| p.n > 1).map(|p| {
-                ErrorBar::new_vertical(p.tau_i, p.mean - p.se, p.mean, p.mean + p.se, color.stroke_width(2), 10)
-            }))?;
-            match m {
-                Mode::Multi => {
-                    chart.draw_series(c.iter().map(|p| Circle::new((p.tau_i, p.mean), 5, color.filled())))?
-                }
-                Mode::Single => {
-                    chart.draw_series(c.iter().map(|p| TriangleMarker::new((p.tau_i, p.mean), 6, color.filled())))?
-                }
-            };
-        }
+        draw_mode_curves(&mut chart, &curves)?;
         let mut legend: Vec<(Glyph, String)> = d
             .modes
             .iter()
@@ -946,21 +958,7 @@ fn spikes_svg(d: &PlotData) -> PlotResult<String> {
                 chart.draw_series(DashedLineSeries::new(vec![(xa, *y), (xb, *y)], 8, 5, style))?;
             }
         }
-        for (m, c) in &curves {
-            let color = mode_color(*m);
-            chart.draw_series(LineSeries::new(c.iter().map(|p| (p.tau_i, p.mean)), color.stroke_width(2)))?;
-            chart.draw_series(c.iter().filter(|p| p.n > 1).map(|p| {
-                ErrorBar::new_vertical(p.tau_i, p.mean - p.se, p.mean, p.mean + p.se, color.stroke_width(2), 10)
-            }))?;
-            match m {
-                Mode::Multi => {
-                    chart.draw_series(c.iter().map(|p| Circle::new((p.tau_i, p.mean), 5, color.filled())))?
-                }
-                Mode::Single => {
-                    chart.draw_series(c.iter().map(|p| TriangleMarker::new((p.tau_i, p.mean), 6, color.filled())))?
-                }
-            };
-        }
+        draw_mode_curves(&mut chart, &curves)?;
         let mut legend: Vec<(Glyph, String)> = d
             .modes
             .iter()
