@@ -47,24 +47,7 @@ impl Events {
     pub fn from_times(times: &[f64], tau_i: f64, t_out: f64) -> Events {
         let mut order: Vec<u32> = (0..times.len() as u32).filter(|&i| times[i as usize] < t_out).collect();
         order.sort_by(|&a, &b| times[a as usize].total_cmp(&times[b as usize]).then(a.cmp(&b)));
-        let mut ev =
-            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(order.len()), spike_id: Vec::new() };
-        let mut last = f64::NAN;
-        for &i in &order {
-            let t = times[i as usize];
-            if t != last {
-                if !ev.src.is_empty() {
-                    ev.start.push(ev.src.len() as u32);
-                }
-                ev.z.push((t / tau_i).exp());
-                last = t;
-            }
-            ev.src.push(i);
-        }
-        if !ev.src.is_empty() {
-            ev.start.push(ev.src.len() as u32);
-        }
-        ev
+        Events::grouped(order.iter().map(|&i| (times[i as usize], i, None)), |t| (t / tau_i).exp())
     }
 
     /// Events of the read-out layer: one level per spike, in emission order. The read-out is a
@@ -88,21 +71,31 @@ impl Events {
             let (zb, nb) = spikes[b as usize];
             za.total_cmp(&zb).then(na.cmp(&nb))
         });
-        let n = order.len();
-        let mut ev =
-            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::with_capacity(n) };
+        Events::grouped(
+            order.iter().map(|&k| {
+                let (z, neuron) = spikes[k as usize];
+                (z, neuron, Some(k))
+            }),
+            |z| z,
+        )
+    }
+
+    /// Builds CSR levels from events sorted by `key` (a time or a z): equal keys form one level,
+    /// whose z is `z_of(key)`. Each event is (key, presynaptic neuron, spike id if any).
+    fn grouped(sorted: impl ExactSizeIterator<Item = (f64, u32, Option<u32>)>, z_of: impl Fn(f64) -> f64) -> Events {
+        let n = sorted.len();
+        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::new() };
         let mut last = f64::NAN;
-        for &k in &order {
-            let (z, neuron) = spikes[k as usize];
-            if z != last {
+        for (key, src, id) in sorted {
+            if key != last {
                 if !ev.src.is_empty() {
                     ev.start.push(ev.src.len() as u32);
                 }
-                ev.z.push(z);
-                last = z;
+                ev.z.push(z_of(key));
+                last = key;
             }
-            ev.src.push(neuron);
-            ev.spike_id.push(k);
+            ev.src.push(src);
+            ev.spike_id.extend(id);
         }
         if !ev.src.is_empty() {
             ev.start.push(ev.src.len() as u32);
