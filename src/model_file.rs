@@ -399,6 +399,14 @@ pub(crate) fn tmp_path(path: &Path) -> Result<std::path::PathBuf> {
     Ok(path.with_file_name(tmp))
 }
 
+/// `MULTISPIKE_TEST_SLOW_SAVE_MS`: a pause in the middle of every atomic write (tests only).
+fn slow_save_ms() -> Option<u64> {
+    if cfg!(target_arch = "wasm32") {
+        return None;
+    }
+    std::env::var("MULTISPIKE_TEST_SLOW_SAVE_MS").ok()?.parse().ok()
+}
+
 /// Atomically replaces `path` by `bytes`: write `<path>.tmp`, fsync it, rename it over `path`,
 /// then fsync the directory (best effort). On failure the temporary file is removed and `path`
 /// is untouched.
@@ -412,7 +420,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_path(path)?;
     let written = (|| -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-        f.write_all(bytes)?;
+        let half = if slow_save_ms().is_some() { bytes.len() / 2 } else { 0 };
+        f.write_all(&bytes[..half])?;
+        if let Some(ms) = slow_save_ms() {
+            // Test hook: leave a half-written temporary file for a while, so that a test can kill
+            // the process in the middle of a write (tests/cli.rs).
+            f.sync_all()?;
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        f.write_all(&bytes[half..])?;
         f.sync_all()
     })();
     if let Err(e) = written {

@@ -86,8 +86,19 @@ impl SessionConfig {
     }
 
     /// Parses a JSON object (unknown keys are an error naming the key).
+    ///
+    /// A key whose value is `null` is an error naming the key: that is what JavaScript's `NaN`
+    /// and `±Infinity` become in JSON (`JSON.stringify({ tau_I: NaN })` is `{"tau_I":null}`).
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
+        if let Some(obj) = value.as_object() {
+            if let Some((key, _)) = obj.iter().find(|(_, v)| v.is_null()) {
+                return Err(Error::Config(format!(
+                    "{key} is null or not a finite number (NaN and ±Infinity arrive as null); a number is required"
+                )));
+            }
+        }
+        serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
     }
 }
 
@@ -187,6 +198,25 @@ pub struct Session {
     cursor: usize,
 }
 
+/// Largest training state ([`TrainConfig::state_bytes`]) a session may hold: the threaded
+/// WebAssembly build has 1 GiB of memory in all, and a failed allocation there would abort the
+/// worker instead of returning an error.
+pub const MAX_STATE_BYTES: u64 = 512 << 20;
+
+fn check_state_bytes(cfg: &TrainConfig) -> Result<()> {
+    let need = cfg.state_bytes();
+    if need > MAX_STATE_BYTES {
+        return Err(Error::Config(format!(
+            "layers {:?} with batch {} need {} MiB of training state; a session may use at most {} MiB",
+            cfg.net.layers,
+            cfg.batch_size,
+            need.div_ceil(1 << 20),
+            MAX_STATE_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 fn empty() -> Dataset {
     Dataset { images: Vec::new(), labels: Vec::new(), n: 0, dim: DIM }
 }
@@ -194,7 +224,9 @@ fn empty() -> Dataset {
 impl Session {
     /// A fresh network from `cfg` (validated).
     pub fn new(cfg: &SessionConfig) -> Result<Self> {
-        let trainer = Trainer::new(cfg.to_train_config()?)?;
+        let tc = cfg.to_train_config()?;
+        check_state_bytes(&tc)?;
+        let trainer = Trainer::new(tc)?;
         Ok(Session { trainer, train: empty(), test: None, order: Vec::new(), cursor: 0 })
     }
 
@@ -218,6 +250,23 @@ impl Session {
             self.order.clear();
         }
         Ok(())
+    }
+
+    /// Parses a training shard (the `.mshd.gz` file's bytes, or inflated; `sha256` from the
+    /// manifest is checked when given) and adds its examples; returns the training set's size.
+    /// On error nothing is added.
+    pub fn add_shard(&mut self, bytes: &[u8], sha256: Option<&str>) -> Result<usize> {
+        let d = crate::shards::parse_shard(bytes, sha256, "shard")?;
+        self.add_train(d)?;
+        Ok(self.train_size())
+    }
+
+    /// Parses a shard like [`Session::add_shard`] and makes it the test set; returns its size.
+    pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<&str>) -> Result<usize> {
+        let d = crate::shards::parse_shard(bytes, sha256, "test shard")?;
+        let n = d.n;
+        self.set_test(d);
+        Ok(n)
     }
 
     /// Sets the test set used by [`Session::evaluate`] without an argument.
@@ -326,6 +375,7 @@ impl Session {
             return Err(Error::Checkpoint("train_config does not match the stored network".into()));
         }
         cfg.adam = ck.adam.cfg;
+        check_state_bytes(&cfg)?;
         let trainer = Trainer::resume(cfg, ck.network, Some(ck.adam), ck.epoch)?;
         if trainer.net.config().layers[0] != DIM || *trainer.net.config().layers.last().expect("layers") != CLASSES {
             return Err(Error::Checkpoint(format!(

@@ -27,6 +27,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 
+/// Largest accepted weight of the dead-neuron and L2 penalties (lambda, sigma).
+pub const MAX_PENALTY: f64 = 1000.0;
+/// Largest accepted |mean| and standard deviation of the Gaussian weight initialisation.
+pub const MAX_INIT: f64 = 100.0;
+
 /// Samples per gradient chunk. Fixed (not derived from the thread count) so that the reduction
 /// order, and therefore every bit of the weights, is the same on any number of threads.
 pub const CHUNK: usize = 25;
@@ -99,6 +104,15 @@ impl TrainConfig {
         }
     }
 
+    /// Bytes of training state a [`Trainer`] of this configuration holds once it has run a step:
+    /// per weight 4 (f32 weight) + 8 (Adam moments) + 8 (f64 reduced gradient) + 4 per gradient
+    /// chunk of the batch. Traces and data come on top.
+    pub fn state_bytes(&self) -> u64 {
+        let params: u64 = self.net.layers.windows(2).map(|w| (w[0] * w[1]) as u64).sum();
+        let chunks = self.batch_size.div_ceil(CHUNK) as u64;
+        params * (20 + 4 * chunks)
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.net.validate()?;
         self.adam.validate()?;
@@ -109,14 +123,19 @@ impl TrainConfig {
         if self.epochs > 100_000 {
             return c(format!("epochs must be at most 100000, got {}", self.epochs));
         }
-        if !(self.loss.lambda.is_finite() && self.loss.lambda >= 0.0) {
-            return c(format!("lambda must be finite and ≥ 0, got {}", self.loss.lambda));
+        if !(self.loss.lambda.is_finite() && (0.0..=MAX_PENALTY).contains(&self.loss.lambda)) {
+            return c(format!("lambda must be in [0, {MAX_PENALTY}], got {}", self.loss.lambda));
         }
-        if !(self.loss.sigma.is_finite() && self.loss.sigma >= 0.0) {
-            return c(format!("sigma must be finite and ≥ 0, got {}", self.loss.sigma));
+        if !(self.loss.sigma.is_finite() && (0.0..=MAX_PENALTY).contains(&self.loss.sigma)) {
+            return c(format!("sigma must be in [0, {MAX_PENALTY}], got {}", self.loss.sigma));
         }
-        if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
-            return c(format!("init mean/std must be finite, std ≥ 0 (got {}, {})", self.init_mean, self.init_std));
+        // Bounded so that every initial weight is a finite f32 (found by fuzzing: a mean of 5e108
+        // passed a finiteness check and produced infinite weights).
+        if !(self.init_mean.is_finite() && self.init_mean.abs() <= MAX_INIT) {
+            return c(format!("init mean must be in [-{MAX_INIT}, {MAX_INIT}], got {:e}", self.init_mean));
+        }
+        if !(self.init_std.is_finite() && (0.0..=MAX_INIT).contains(&self.init_std)) {
+            return c(format!("init std must be in [0, {MAX_INIT}], got {:e}", self.init_std));
         }
         if !(0.0..=1.0).contains(&self.dead_fraction) {
             return c(format!("dead_fraction must be in [0, 1], got {}", self.dead_fraction));

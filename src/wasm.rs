@@ -54,15 +54,18 @@ struct BuildInfo {
     version: &'static str,
     threaded: bool,
     simd: bool,
+    /// Largest model file `new Model` accepts: pages refuse bigger files before reading them.
+    max_model_bytes: u64,
 }
 
-/// `{ version, threaded, simd }` of this package: which build runs.
+/// `{ version, threaded, simd, max_model_bytes }` of this package: which build runs.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> Result<JsValue, JsError> {
     to_js(&BuildInfo {
         version: env!("CARGO_PKG_VERSION"),
         threaded: cfg!(feature = "threads"),
         simd: cfg!(target_feature = "simd128"),
+        max_model_bytes: model_file::MAX_FILE_BYTES,
     })
 }
 
@@ -181,18 +184,13 @@ impl Trainer {
     /// manifest) is checked when given. Returns the number of training examples now available.
     #[wasm_bindgen(js_name = addShard)]
     pub fn add_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> Result<usize, JsError> {
-        let d = shards::parse_shard(bytes, sha256.as_deref(), "shard")?;
-        self.inner.add_train(d)?;
-        Ok(self.inner.train_size())
+        Ok(self.inner.add_shard(bytes, sha256.as_deref())?)
     }
 
     /// Sets the shard that `evaluate()` without an argument uses.
     #[wasm_bindgen(js_name = setTestShard)]
     pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> Result<usize, JsError> {
-        let d = shards::parse_shard(bytes, sha256.as_deref(), "test shard")?;
-        let n = d.n;
-        self.inner.set_test(d);
-        Ok(n)
+        Ok(self.inner.set_test_shard(bytes, sha256.as_deref())?)
     }
 
     /// Runs `n` mini-batch steps: `{ steps, samples, loss, accuracy, spikes_per_sample,

@@ -10,7 +10,6 @@ mod support;
 use std::path::Path;
 use support::*;
 
-
 fn log_lines(p: &Path) -> Vec<Value> {
     std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -280,7 +279,12 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
         ["train", "--data", s(&data), "--hidden", "40", "--epochs", "5", "--threads", "1", "--seed", "3"]
             .iter()
             .map(|x| x.to_string())
-            .chain(["--out".into(), s(&dir.join("m.safetensors")).into(), "--log".into(), s(&dir.join("log.jsonl")).into()])
+            .chain([
+                "--out".into(),
+                s(&dir.join("m.safetensors")).into(),
+                "--log".into(),
+                s(&dir.join("log.jsonl")).into(),
+            ])
             .collect()
     };
     let reference = tmp.path().join("reference");
@@ -304,7 +308,8 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
         if before == 5 {
             break;
         }
-        let mut child = bin().args(&a).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let mut child =
+            bin().args(&a).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
         std::thread::sleep(epoch.mul_f64(frac + 0.3 * round as f64 / 5.0));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -322,6 +327,61 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
     let (code, _, stderr) = run(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>());
     assert!(code == 0 || stderr.contains("nothing to train"), "final resume failed: {stderr}");
     assert_eq!(Checkpoint::load(&ckpt).unwrap().epoch, 5);
+    assert_eq!(weight_bits(&dir.join("m.safetensors")), weight_bits(&reference.join("m.safetensors")));
+}
+
+/// SIGKILL in the middle of a checkpoint write (the write is paused half-way by a test hook):
+/// the previous checkpoint still loads, the half-written temporary file is ignored, and resuming
+/// ends with exactly the weights of an uninterrupted run.
+#[test]
+fn sigkill_during_a_checkpoint_write_keeps_the_previous_one() {
+    use multispike::checkpoint::Checkpoint;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_split(&data, "train", 300, 1);
+    write_split(&data, "t10k", 50, 2);
+    let args = |dir: &Path| -> Vec<String> {
+        ["train", "--data", s(&data), "--hidden", "20", "--epochs", "3", "--threads", "1", "--seed", "5"]
+            .iter()
+            .map(|x| x.to_string())
+            .chain(["--out".into(), s(&dir.join("m.safetensors")).into()])
+            .collect()
+    };
+    let reference = tmp.path().join("reference");
+    let dir = tmp.path().join("killed");
+    std::fs::create_dir(&reference).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    run_ok(&args(&reference).iter().map(|x| x.as_str()).collect::<Vec<_>>());
+
+    let ckpt = dir.join("m.safetensors.ckpt");
+    let ckpt_tmp = dir.join("m.safetensors.ckpt.tmp");
+    let mut child = bin()
+        .args(args(&dir))
+        .env("MULTISPIKE_TEST_SLOW_SAVE_MS", "400")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the second checkpoint write (epoch 2) to be half-way, while epoch 1's is in place.
+    let t0 = Instant::now();
+    while !(ckpt.exists() && ckpt_tmp.exists()) {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no second checkpoint write seen");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL, half of the new checkpoint written
+    child.wait().unwrap();
+    assert!(ckpt_tmp.exists(), "the half-written temporary file is there");
+    assert!(Checkpoint::load(&ckpt_tmp).is_err(), "the temporary file is incomplete");
+    assert_eq!(Checkpoint::load(&ckpt).expect("the previous checkpoint is intact").epoch, 1);
+
+    let mut a = args(&dir);
+    a.push("--resume".into());
+    run_ok(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    assert_eq!(Checkpoint::load(&ckpt).unwrap().epoch, 3);
+    assert!(!ckpt_tmp.exists(), "the stale temporary file was replaced and renamed");
     assert_eq!(weight_bits(&dir.join("m.safetensors")), weight_bits(&reference.join("m.safetensors")));
 }
 

@@ -176,3 +176,48 @@ fn preprocess_drawings() {
     assert!(img.iter().filter(|&&v| v > 0).count() > 40);
     assert!(preprocess(&rgba, 100, 99, 4).is_err());
 }
+
+/// The `JS Error.message` column of docs/RELIABILITY.md's bad-input table is what the browser
+/// really throws: each bad input goes through the exported API (real `NaN` included, which
+/// `JSON.stringify` turns into `null`), its message must be a cell of the table, and the trainer
+/// that refused it keeps its weights.
+#[wasm_bindgen_test]
+fn js_error_texts_are_those_of_the_reliability_table() {
+    let doc = include_str!("../docs/RELIABILITY.md");
+    let in_table = |msg: &str| {
+        let cell = format!("| {} |", msg.replace('|', "\\|"));
+        assert!(doc.contains(&cell), "docs/RELIABILITY.md has no cell {cell}");
+    };
+    let obj = |key: &str, v: JsValue| {
+        let o = js_sys::Object::new();
+        js_sys::Reflect::set(&o, &JsValue::from_str(key), &v).unwrap();
+        JsValue::from(o)
+    };
+    let layers = |v: &[f64]| JsValue::from(v.iter().map(|&x| JsValue::from_f64(x)).collect::<js_sys::Array>());
+    for cfg in [
+        obj("tau_I", JsValue::from_f64(f64::NAN)),
+        obj("lr", JsValue::from_f64(f64::NAN)),
+        obj("tau_I", JsValue::from_f64(0.0)),
+        obj("tau_I", JsValue::from_f64(1e9)),
+        obj("t_out", JsValue::from_f64(0.0)),
+        obj("layers", layers(&[784.0, 1e6, 10.0])),
+        obj("layers", layers(&[784.0, 0.0, 10.0])),
+        obj("layers", layers(&[784.0, 65536.0, 10.0])),
+        obj("max_spikes", JsValue::from_f64(4294967295.0)),
+        obj("init_mean", JsValue::from_f64(5e108)),
+        obj("tua_I", JsValue::from_f64(0.8)),
+    ] {
+        in_table(&err_message(Trainer::new(cfg).err().expect("refused").into()));
+    }
+    for bytes in [vec![], vec![0x5Au8; 300]] {
+        in_table(&err_message(Model::new(&bytes).err().expect("refused").into()));
+    }
+    let mut t = Trainer::new(js_sys::JSON::parse(r#"{"layers":[784,3,10]}"#).unwrap()).unwrap();
+    let digest = t.weights_digest();
+    in_table(&err_message(t.add_shard(b"<!doctype html><title>404</title>", None).err().unwrap().into()));
+    in_table(&err_message(t.import_checkpoint(&[0x5A; 300]).err().unwrap().into()));
+    assert_eq!(t.weights_digest(), digest);
+    in_table(&err_message(preprocess(&[0; 100], 28, 28, 4).err().unwrap().into()));
+    let m = Model::new(&model_bytes(3, 1)).unwrap();
+    in_table(&err_message(m.predict(&[0; 783]).err().unwrap().into()));
+}

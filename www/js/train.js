@@ -10,6 +10,7 @@ let run = null; // { config, opts: { trainSize, testSize, epochs }, history, epo
 let current = null; // { kind: 'trainer' | 'file', info, label, test: { accuracy, samples } }
 let rate = 0; // smoothed samples/s
 let lastEvalSeconds = null;
+let engineInfo = null; // the worker's init info: build, threads, max_model_bytes
 let drawPending = false;
 const evals = []; // evaluation results (for the tests)
 
@@ -193,6 +194,14 @@ async function evaluate() {
 
 async function loadFile(file) {
   $('#model-error').textContent = '';
+  const keep = current ? ' The current model is kept.' : '';
+  const max = engineInfo?.max_model_bytes ?? Infinity;
+  if (file.size > max) {
+    // Refused before reading: a huge file never becomes one huge allocation.
+    $('#model-error').textContent = `Could not open ${file.name}: model file: ${file.name} is ${file.size} bytes; a model file may be at most ${max} bytes.${keep}`;
+    log(`<span class="error-text">rejected ${escapeHtml(file.name)}</span>`);
+    return;
+  }
   const bytes = new Uint8Array(await file.arrayBuffer());
   try {
     const info = await rpc('loadModel', { name: 'file', bytes });
@@ -207,7 +216,7 @@ async function loadFile(file) {
     showModel();
     log(`opened ${escapeHtml(file.name)} (${describeModel(info)})`);
   } catch (e) {
-    $('#model-error').textContent = `Could not open ${file.name}: ${e.message}. ${current ? 'The current model is kept.' : ''}`;
+    $('#model-error').textContent = `Could not open ${file.name}: ${e.message}.${keep}`;
     log(`<span class="error-text">rejected ${escapeHtml(file.name)}</span>`);
   }
   setRunning(!!run?.running, !!run?.paused);
@@ -361,6 +370,7 @@ async function offerResume() {
 }
 
 app(async (info) => {
+  engineInfo = info;
   $('#s-threads').textContent = String(info.threads);
   listen();
   redraw();
