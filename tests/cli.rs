@@ -263,6 +263,46 @@ fn bad_inputs_give_clear_errors() {
     assert_eq!(printed["weights_rounded_to_f32"], true);
 }
 
+/// A synthetic data set and the `train` arguments of runs that write into their own directory
+/// (`<dir>/m.safetensors`, its checkpoint and `<dir>/log.jsonl`): the kill-and-resume tests.
+struct KillRuns {
+    tmp: tempfile::TempDir,
+    data: std::path::PathBuf,
+    flags: Vec<String>,
+}
+
+impl KillRuns {
+    fn new(train_images: usize, flags: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        write_split(&data, "train", train_images, 1);
+        write_split(&data, "t10k", 50, 2);
+        KillRuns { tmp, data, flags: flags.iter().map(|x| x.to_string()).collect() }
+    }
+
+    /// A fresh run directory.
+    fn dir(&self, name: &str) -> std::path::PathBuf {
+        let d = self.tmp.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        d
+    }
+
+    fn args(&self, dir: &Path) -> Vec<String> {
+        let mut a: Vec<String> = vec!["train".into(), "--data".into(), s(&self.data).into()];
+        a.extend(self.flags.iter().cloned());
+        for (flag, file) in [("--out", "m.safetensors"), ("--log", "log.jsonl")] {
+            a.push(flag.into());
+            a.push(s(&dir.join(file)).into());
+        }
+        a
+    }
+}
+
+fn run_ok_strings(a: &[String]) -> String {
+    run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Killing `train` with SIGKILL at arbitrary moments (mid-epoch, possibly mid-write) never leaves
 /// an unreadable checkpoint, loses at most the epoch in progress, and resuming ends with exactly
 /// the weights of an uninterrupted run.
@@ -270,32 +310,14 @@ fn bad_inputs_give_clear_errors() {
 fn sigkill_anywhere_loses_at_most_one_epoch() {
     use multispike::checkpoint::Checkpoint;
     use std::time::Instant;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    write_split(&data, "train", 12_000, 1);
-    write_split(&data, "t10k", 100, 2);
-    let args = |dir: &Path| -> Vec<String> {
-        ["train", "--data", s(&data), "--hidden", "40", "--epochs", "5", "--threads", "1", "--seed", "3"]
-            .iter()
-            .map(|x| x.to_string())
-            .chain([
-                "--out".into(),
-                s(&dir.join("m.safetensors")).into(),
-                "--log".into(),
-                s(&dir.join("log.jsonl")).into(),
-            ])
-            .collect()
-    };
-    let reference = tmp.path().join("reference");
-    std::fs::create_dir(&reference).unwrap();
+    let runs = KillRuns::new(12_000, &["--hidden", "40", "--epochs", "5", "--threads", "1", "--seed", "3"]);
+    let args = |dir: &Path| runs.args(dir);
+    let reference = runs.dir("reference");
     let t0 = Instant::now();
-    let ra = args(&reference);
-    run_ok(&ra.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    run_ok_strings(&args(&reference));
     let epoch = t0.elapsed() / 5;
 
-    let dir = tmp.path().join("killed");
-    std::fs::create_dir(&dir).unwrap();
+    let dir = runs.dir("killed");
     let ckpt = dir.join("m.safetensors.ckpt");
     let mut kills = 0;
     // Kill at staggered points of successive epochs, resuming each time.
@@ -310,6 +332,14 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
         }
         let mut child =
             bin().args(&a).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        if round > 0 {
+            // Wait for this run to finish an epoch (timing-independent progress on a loaded
+            // machine), then kill it somewhere in the next one. Round 0 may die before any.
+            let epoch_now = || Checkpoint::load(&ckpt).map(|c| c.epoch).unwrap_or(0);
+            while epoch_now() <= before && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
         std::thread::sleep(epoch.mul_f64(frac + 0.3 * round as f64 / 5.0));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -337,23 +367,11 @@ fn sigkill_anywhere_loses_at_most_one_epoch() {
 fn sigkill_during_a_checkpoint_write_keeps_the_previous_one() {
     use multispike::checkpoint::Checkpoint;
     use std::time::{Duration, Instant};
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    write_split(&data, "train", 300, 1);
-    write_split(&data, "t10k", 50, 2);
-    let args = |dir: &Path| -> Vec<String> {
-        ["train", "--data", s(&data), "--hidden", "20", "--epochs", "3", "--threads", "1", "--seed", "5"]
-            .iter()
-            .map(|x| x.to_string())
-            .chain(["--out".into(), s(&dir.join("m.safetensors")).into()])
-            .collect()
-    };
-    let reference = tmp.path().join("reference");
-    let dir = tmp.path().join("killed");
-    std::fs::create_dir(&reference).unwrap();
-    std::fs::create_dir(&dir).unwrap();
-    run_ok(&args(&reference).iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    let runs = KillRuns::new(300, &["--hidden", "20", "--epochs", "3", "--threads", "1", "--seed", "5"]);
+    let args = |dir: &Path| runs.args(dir);
+    let reference = runs.dir("reference");
+    let dir = runs.dir("killed");
+    run_ok_strings(&args(&reference));
 
     let ckpt = dir.join("m.safetensors.ckpt");
     let ckpt_tmp = dir.join("m.safetensors.ckpt.tmp");
@@ -379,7 +397,7 @@ fn sigkill_during_a_checkpoint_write_keeps_the_previous_one() {
 
     let mut a = args(&dir);
     a.push("--resume".into());
-    run_ok(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    run_ok_strings(&a);
     assert_eq!(Checkpoint::load(&ckpt).unwrap().epoch, 3);
     assert!(!ckpt_tmp.exists(), "the stale temporary file was replaced and renamed");
     assert_eq!(weight_bits(&dir.join("m.safetensors")), weight_bits(&reference.join("m.safetensors")));

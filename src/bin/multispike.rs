@@ -24,6 +24,8 @@ macro_rules! note {
 mod bench;
 #[path = "../cli/eval.rs"]
 mod eval;
+#[path = "../cli/recipe.rs"]
+mod recipe;
 #[path = "../cli/shards.rs"]
 mod shards;
 #[path = "../cli/sweep.rs"]

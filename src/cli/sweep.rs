@@ -3,7 +3,8 @@
 //! finished runs are skipped, an interrupted run continues from its last epoch's checkpoint),
 //! and renders SVG plots of accuracy and spikes per neuron vs τ_I and of spike-count histograms.
 
-use crate::train::{set_threads, ModeArg, PrecisionArg};
+use crate::recipe::RecipeArgs;
+use crate::train::{set_threads, ModeArg};
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::Args;
 use multispike::checkpoint::Checkpoint;
@@ -67,9 +68,8 @@ Examples:
   multispike sweep --taus 0.2,0.8,3.2 --epochs 1 --train-limit 5000 --test-limit 2000 --out /tmp/s
   multispike sweep --plot-only --out results/tau-sweep")]
 pub struct SweepArgs {
-    /// Directory with the four MNIST IDX files (raw or .gz); see `multispike fetch-mnist`.
-    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Synaptic time constants tau_I to train at, comma list (tau_V = tau_I/2, t_out = 1).
     #[arg(
         long,
@@ -91,42 +91,6 @@ pub struct SweepArgs {
     /// First seed.
     #[arg(long, value_name = "SEED", default_value_t = 1)]
     pub seed0: u64,
-    /// Hidden layer sizes, comma list (e.g. 400 or 400,400).
-    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', default_values_t = [400])]
-    pub hidden: Vec<usize>,
-    /// Mini-batch size.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub batch: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    pub lr: f64,
-    /// Weight of the dead-neuron penalty.
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub lambda: f64,
-    /// Weight of the L2 penalty on the output potentials.
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    pub sigma: f64,
-    /// Mean of the Gaussian weight initialisation.
-    #[arg(long, value_name = "MEAN", default_value_t = 0.03, allow_negative_numbers = true)]
-    pub init_mean: f64,
-    /// Standard deviation of the Gaussian weight initialisation [default: sqrt(0.3) ≈ 0.5477].
-    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
-    pub init_std: Option<f64>,
-    /// Per-neuron spike cap in multi mode [default: 64].
-    #[arg(long, value_name = "N")]
-    pub max_spikes: Option<u32>,
-    /// Train on the first N training images only.
-    #[arg(long, value_name = "N")]
-    pub train_limit: Option<usize>,
-    /// Evaluate on the first N test images only.
-    #[arg(long, value_name = "N")]
-    pub test_limit: Option<usize>,
-    /// Worker threads [default: all CPUs]. Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Precision of the per-neuron state (f32 is ~2x faster; f64 is the exact reference).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
-    pub precision: PrecisionArg,
     /// Output directory (created if missing): sweep.csv, config.json and the SVG plots.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -138,26 +102,7 @@ pub struct SweepArgs {
 impl SweepArgs {
     /// The training configuration of one run (not yet validated).
     fn train_config(&self, tau: f64, mode: Mode, seed: u64) -> TrainConfig {
-        let mut layers = vec![DIM];
-        layers.extend(&self.hidden);
-        layers.push(CLASSES);
-        let mut net = NetConfig::new(layers, tau, mode);
-        if let Some(m) = self.max_spikes {
-            net.max_spikes = m;
-        }
-        let mut cfg = TrainConfig::paper(net);
-        cfg.epochs = self.epochs;
-        cfg.batch_size = self.batch;
-        cfg.adam.lr = self.lr;
-        cfg.loss.lambda = self.lambda;
-        cfg.loss.sigma = self.sigma;
-        cfg.seed = seed;
-        cfg.init_mean = self.init_mean;
-        if let Some(s) = self.init_std {
-            cfg.init_std = s;
-        }
-        cfg.precision = self.precision.into();
-        cfg
+        self.recipe.train_config(tau, mode, seed, self.epochs)
     }
 }
 
@@ -167,7 +112,7 @@ pub fn run(args: &SweepArgs) -> CliResult {
         return plot_only(&args.out);
     }
     let plan = Plan::new(args)?;
-    set_threads(args.threads)?;
+    set_threads(args.recipe.threads)?;
     std::fs::create_dir_all(&args.out).context(|| format!("cannot create the directory {}", args.out.display()))?;
     let csv_path = args.out.join(CSV);
     check_config(&args.out, &plan.recipe)?;
@@ -176,8 +121,8 @@ pub fn run(args: &SweepArgs) -> CliResult {
         write_atomic(&csv_path, format!("{}\n", sw::header()).as_bytes())?;
     }
 
-    let train = util::load_split(&args.data, Split::Train, args.train_limit)?;
-    let test = util::load_split(&args.data, Split::Test, args.test_limit)?;
+    let train = util::load_split(&args.recipe.data, Split::Train, args.recipe.train_limit)?;
+    let test = util::load_split(&args.recipe.data, Split::Test, args.recipe.test_limit)?;
     let group = RunGroup { epochs: args.epochs as u64, train_samples: train.n as u64, test_samples: test.n as u64 };
     let keys: Vec<RunKey> = plan
         .runs
@@ -303,8 +248,8 @@ impl Plan {
         if args.seed0.checked_add(args.seeds).is_none() {
             return Err(Failure::usage("--seed0 + --seeds overflows a 64-bit seed"));
         }
-        check_limit("--train-limit", args.train_limit)?;
-        check_limit("--test-limit", args.test_limit)?;
+        check_limit("--train-limit", args.recipe.train_limit)?;
+        check_limit("--test-limit", args.recipe.test_limit)?;
         let mut taus: Vec<f64> = Vec::new();
         for &t in &args.taus {
             let mut net = NetConfig::new(vec![DIM, 1, CLASSES], t, Mode::Multi);
@@ -411,9 +356,9 @@ fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Dataset, test
         "seed0": args.seed0,
         "seeds": args.seeds,
         "epochs": args.epochs,
-        "data": args.data.display().to_string(),
-        "train_limit": args.train_limit,
-        "test_limit": args.test_limit,
+        "data": args.recipe.data.display().to_string(),
+        "train_limit": args.recipe.train_limit,
+        "test_limit": args.recipe.test_limit,
         "train_samples": train.n,
         "test_samples": test.n,
         "threads": rayon::current_num_threads(),

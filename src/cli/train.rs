@@ -1,14 +1,14 @@
 //! `multispike train`: mini-batch training on MNIST with per-epoch evaluation, JSON-lines log,
 //! crash-safe checkpoints and exact resumption.
 
+use crate::recipe::RecipeArgs;
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::{Args, ValueEnum};
 use multispike::checkpoint::Checkpoint;
-use multispike::data::mnist::{CLASSES, DIM};
 use multispike::data::{Dataset, Split};
 use multispike::model_file;
 use multispike::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
-use multispike::{Mode, NetConfig};
+use multispike::Mode;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -86,12 +86,8 @@ Examples:
   multispike train --hidden 400,400 --tau 0.8 --epochs 50 --out deep.safetensors
   multispike train --out model.safetensors --epochs 150 --resume")]
 pub struct TrainArgs {
-    /// Directory with the four MNIST IDX files (raw or .gz); see `multispike fetch-mnist`.
-    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
-    pub data: PathBuf,
-    /// Hidden layer sizes: repeat the flag or give a comma list for deeper nets (e.g. 400,400).
-    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', default_values_t = [400])]
-    pub hidden: Vec<usize>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Synaptic time constant tau_I (the membrane time constant is tau_I/2; t_out = 1).
     #[arg(long, value_name = "TAU_I", default_value_t = 0.8, allow_negative_numbers = true)]
     pub tau: f64,
@@ -101,39 +97,9 @@ pub struct TrainArgs {
     /// Total number of epochs (with --resume: the total to reach, may exceed the original).
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
-    /// Mini-batch size.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub batch: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    pub lr: f64,
-    /// Weight of the dead-neuron penalty (pushes up neurons silent on > 90% of a batch).
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub lambda: f64,
-    /// Weight of the L2 penalty on the output potentials.
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    pub sigma: f64,
     /// Seed of the weight initialisation and of the per-epoch shuffling.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Mean of the Gaussian weight initialisation.
-    #[arg(long, value_name = "MEAN", default_value_t = 0.03, allow_negative_numbers = true)]
-    pub init_mean: f64,
-    /// Standard deviation of the Gaussian weight initialisation [default: sqrt(0.3) ≈ 0.5477].
-    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
-    pub init_std: Option<f64>,
-    /// Per-neuron spike cap in multi mode [default: 64]; spikes beyond it are dropped and counted.
-    #[arg(long, value_name = "N")]
-    pub max_spikes: Option<u32>,
-    /// Train on the first N training images only.
-    #[arg(long, value_name = "N")]
-    pub train_limit: Option<usize>,
-    /// Evaluate on the first N test images only.
-    #[arg(long, value_name = "N")]
-    pub test_limit: Option<usize>,
-    /// Worker threads [default: all CPUs]. Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
     /// Model file to write (safetensors, format multispike-v1), after every epoch.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -146,9 +112,6 @@ pub struct TrainArgs {
     /// Continue from the checkpoint; all settings but --epochs must match the original run.
     #[arg(long)]
     pub resume: bool,
-    /// Precision of the per-neuron state (f32 is ~2x faster; f64 is the exact reference).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
-    pub precision: PrecisionArg,
     /// Learning-rate schedule over the epochs: constant (the paper's recipe) or cosine decay to 0.
     #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
     pub lr_schedule: ScheduleArg,
@@ -166,25 +129,7 @@ pub enum ScheduleArg {
 impl TrainArgs {
     /// The training configuration these flags ask for (not yet validated).
     pub fn train_config(&self) -> TrainConfig {
-        let mut layers = vec![DIM];
-        layers.extend(&self.hidden);
-        layers.push(CLASSES);
-        let mut net = NetConfig::new(layers, self.tau, self.mode.into());
-        if let Some(m) = self.max_spikes {
-            net.max_spikes = m;
-        }
-        let mut cfg = TrainConfig::paper(net);
-        cfg.epochs = self.epochs;
-        cfg.batch_size = self.batch;
-        cfg.adam.lr = self.lr;
-        cfg.loss.lambda = self.lambda;
-        cfg.loss.sigma = self.sigma;
-        cfg.seed = self.seed;
-        cfg.init_mean = self.init_mean;
-        if let Some(s) = self.init_std {
-            cfg.init_std = s;
-        }
-        cfg.precision = self.precision.into();
+        let mut cfg = self.recipe.train_config(self.tau, self.mode.into(), self.seed, self.epochs);
         cfg.lr_schedule = match self.lr_schedule {
             ScheduleArg::Constant => multispike::train::LrSchedule::Constant,
             ScheduleArg::Cosine => multispike::train::LrSchedule::Cosine,
@@ -378,8 +323,8 @@ impl EpochRecord {
 pub fn run(args: &TrainArgs) -> CliResult {
     let cfg = args.train_config();
     cfg.validate()?;
-    check_limit("--train-limit", args.train_limit)?;
-    check_limit("--test-limit", args.test_limit)?;
+    check_limit("--train-limit", args.recipe.train_limit)?;
+    check_limit("--test-limit", args.recipe.test_limit)?;
     if args.epochs == 0 {
         return Err(Failure::usage("--epochs must be at least 1"));
     }
@@ -390,10 +335,10 @@ pub fn run(args: &TrainArgs) -> CliResult {
     for p in [Some(&args.out), Some(&ckpt_path), args.log.as_ref()].into_iter().flatten() {
         check_parent(p)?;
     }
-    set_threads(args.threads)?;
+    set_threads(args.recipe.threads)?;
 
-    let train = util::load_split(&args.data, Split::Train, args.train_limit)?;
-    let test = util::load_split(&args.data, Split::Test, args.test_limit)?;
+    let train = util::load_split(&args.recipe.data, Split::Train, args.recipe.train_limit)?;
+    let test = util::load_split(&args.recipe.data, Split::Test, args.recipe.test_limit)?;
     let fingerprint = data_fingerprint(&train)?;
 
     let mut trainer = if args.resume {
