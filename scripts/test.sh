@@ -29,6 +29,9 @@ source pkg-config/versions.env
 step "web tools (nightly rust-src, wasm-bindgen CLI, chromium + chromium-driver, npm ci)"
 bash scripts/setup.sh --tools-only
 
+step "fuzz targets build and run (5 s each on the committed corpora; scripts/fuzz.sh --smoke)"
+bash scripts/fuzz.sh --smoke
+
 step "WebAssembly packages, shards, development model"
 bash scripts/build-web.sh
 

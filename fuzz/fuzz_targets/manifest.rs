@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target `manifest`: see `checks::manifest` in tests/support/fuzz_checks.rs.
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/support/fuzz_checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| checks::manifest(data));

@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target `shard`: see `checks::shard` in tests/support/fuzz_checks.rs.
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/support/fuzz_checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| checks::shard(data));
