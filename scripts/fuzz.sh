@@ -26,6 +26,8 @@ if [[ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_V
   cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION"
 fi
 limits=(-timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048)
+# The input directories of a target that exist (corpus, seeds).
+inputs() { for d in "fuzz/corpus/$1" "fuzz/seeds/$1"; do [[ -d $d ]] && echo "$d"; done; }
 cargo "+$NIGHTLY_TOOLCHAIN" fuzz build -O
 
 if [[ $smoke == 1 ]]; then
@@ -34,7 +36,7 @@ if [[ $smoke == 1 ]]; then
   trap 'rm -rf "$scratch"' EXIT
   for t in "${targets[@]}"; do
     mkdir -p "$scratch/$t"
-    cargo "+$NIGHTLY_TOOLCHAIN" fuzz run -O "$t" "$scratch/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+    cargo "+$NIGHTLY_TOOLCHAIN" fuzz run -O "$t" "$scratch/$t" $(inputs "$t") -- \
       -max_total_time=5 "${limits[@]}" -artifact_prefix="$scratch/" > "$scratch/$t.log" 2>&1 \
       || { tail -40 "$scratch/$t.log"; echo "error: fuzz target $t failed" >&2; exit 1; }
     echo "fuzz target $t: $(grep -oP 'Done \d+ runs in \d+ second\(s\)' "$scratch/$t.log" | tail -1)"
@@ -49,7 +51,7 @@ for t in "${targets[@]}"; do
   log="fuzz/logs/$t.log"
   echo "== $t ($secs s or 5M executions)"
   result=ok
-  cargo "+$NIGHTLY_TOOLCHAIN" fuzz run -O "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  cargo "+$NIGHTLY_TOOLCHAIN" fuzz run -O "$t" $(inputs "$t") -- \
     -max_total_time="$secs" -runs=5000000 "${limits[@]}" -print_final_stats=1 > "$log" 2>&1 || result=CRASH
   last() { { grep -oP "$1" "$log" || true; } | tail -1; }
   runs=$(last 'stat::number_of_executed_units:\s*\K\d+')

@@ -1,6 +1,7 @@
-//! Replays the fuzzers' committed corpora (`fuzz/corpus/<target>/`) and every crash input found
-//! so far (`tests/fuzz_regressions/<target>/`) through the same checks the fuzz targets run
-//! (`tests/support/fuzz_checks.rs`). See docs/RELIABILITY.md for the fuzzing record.
+//! Replays the fuzzers' seeds and committed corpora (`fuzz/seeds/<target>/`,
+//! `fuzz/corpus/<target>/`) and every crash input found so far (`tests/fuzz_regressions/<target>/`)
+//! through the same checks the fuzz targets run (`tests/support/fuzz_checks.rs`).
+//! See docs/RELIABILITY.md for the fuzzing record.
 //!
 //! The seed corpora were written by the ignored test below:
 //! `cargo test --release --test fuzz_regressions -- --ignored write_seed_corpora`.
@@ -41,11 +42,14 @@ fn crash_inputs_stay_fixed() {
 }
 
 #[test]
-fn committed_corpora_pass() {
+fn committed_corpora_and_seeds_pass() {
     for (name, _) in checks::TARGETS {
-        assert!(!files(&root().join("fuzz/corpus").join(name)).is_empty(), "the corpus of {name} is missing");
+        for dir in ["fuzz/corpus", "fuzz/seeds"] {
+            assert!(!files(&root().join(dir).join(name)).is_empty(), "{dir}/{name} is missing or empty");
+        }
     }
     replay("fuzz/corpus");
+    replay("fuzz/seeds");
 }
 
 /// Writes the seed inputs of every fuzz target into `fuzz/seeds/<target>/`.
@@ -100,7 +104,7 @@ fn write_seed_corpora() {
     let mut s = Session::new(&cfg).unwrap();
     s.add_train(d.clone()).unwrap();
     s.train_steps(1).unwrap();
-    put("checkpoint", "784-2-10.ckpt", &s.export_checkpoint().unwrap());
+    put("checkpoint", "784-2-10.checkpoint", &s.export_checkpoint().unwrap());
     let net = Network::init_gaussian(checks::small_net(Mode::Single), 3, 0.3, 0.5).unwrap();
     let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();
     let ck = Checkpoint {
@@ -110,7 +114,7 @@ fn write_seed_corpora() {
         train_config: "{}".into(),
         metadata: BTreeMap::new(),
     };
-    put("checkpoint", "small.ckpt", &ck.to_bytes().unwrap());
+    put("checkpoint", "small.checkpoint", &ck.to_bytes().unwrap());
 
     put("session_config", "default.json", b"{}");
     put(
