@@ -1,18 +1,20 @@
-// Engine check page (engine.html), independent of the app's pages: starts its own engine worker
-// (engine-worker.js), reports which build runs (threads, isolation), loads the model, predicts a
-// test digit and whatever is drawn on the canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it.
+// Engine check page (engine.html), independent of the app's page code: starts its own instance of
+// the engine worker (worker.js, the same one the app's pages use), reports which build runs
+// (threads, isolation), loads the model, predicts a test digit and whatever is drawn on the
+// canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it.
 // URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
 // model=<url> (default: the shipped model, else the development model made by scripts/setup.sh).
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 
-const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let nextId = 1;
 const pending = new Map();
 worker.onmessage = (ev) => {
   const { id, ok, result, error } = ev.data;
   const p = pending.get(id);
+  if (!p) return; // an event (download progress …), not a response
   pending.delete(id);
   if (ok) p.resolve(result);
   else p.reject(new Error(error));
