@@ -299,21 +299,6 @@ fn recipe(cfg: &TrainConfig) -> CliResult<Value> {
     Ok(v)
 }
 
-/// Dotted paths where two JSON values differ.
-fn json_diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                json_diff(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
-            }
-        }
-        _ if a != b => out.push(format!("{path}: {a} there, {b} now")),
-        _ => {}
-    }
-}
-
 /// Refuses to mix runs of different settings in one directory.
 fn check_config(out: &Path, recipe: &Value) -> CliResult {
     let path = out.join(CONFIG);
@@ -321,8 +306,10 @@ fn check_config(out: &Path, recipe: &Value) -> CliResult {
     let old: Value = serde_json::from_str(&text)
         .map_err(|e| Failure::runtime(format!("{} is not valid JSON ({e}); fix or remove it", path.display())))?;
     if let Some(old_recipe) = old.get("recipe") {
-        let mut diffs = Vec::new();
-        json_diff("", old_recipe, recipe, &mut diffs);
+        let diffs: Vec<String> = util::json_diff(old_recipe, recipe)
+            .into_iter()
+            .map(|(path, a, b)| format!("{path}: {a} there, {b} now"))
+            .collect();
         if !diffs.is_empty() {
             return Err(Failure::usage(format!(
                 "{} holds a sweep with other settings ({}); pass the same flags or another --out",

@@ -176,21 +176,6 @@ fn data_fingerprint(ds: &Dataset) -> CliResult<String> {
         .context(|| "hashing the training data".into())
 }
 
-/// Paths (dotted) where two JSON values differ, with both values.
-fn json_diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                json_diff(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
-            }
-        }
-        _ if a != b => out.push(format!("{path}: checkpoint {a}, requested {b}")),
-        _ => {}
-    }
-}
-
 /// Loads the checkpoint and checks that it belongs to this run.
 fn load_for_resume(path: &Path, cfg: &TrainConfig, fingerprint: &str) -> CliResult<Checkpoint> {
     if !path.exists() {
@@ -215,9 +200,11 @@ fn load_for_resume(path: &Path, cfg: &TrainConfig, fingerprint: &str) -> CliResu
     let mut same = saved.clone();
     same.epochs = cfg.epochs;
     if &same != cfg {
-        let mut diffs = Vec::new();
         let as_json = |c: &TrainConfig| serde_json::to_value(c).unwrap_or(Value::Null);
-        json_diff("", &as_json(&same), &as_json(cfg), &mut diffs);
+        let diffs: Vec<String> = util::json_diff(&as_json(&same), &as_json(cfg))
+            .into_iter()
+            .map(|(path, a, b)| format!("{path}: checkpoint {a}, requested {b}"))
+            .collect();
         return Err(Failure::usage(format!(
             "cannot resume: the checkpoint {} was made with different settings ({}); pass the flags of \
              the original run (only --epochs may change)",

@@ -3,6 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use multispike::data::{load_mnist, Dataset, Split};
+use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -171,6 +172,27 @@ pub fn cpu_model() -> Option<String> {
 /// Number of CPUs this process may use.
 pub fn nproc() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The leaves where two JSON values differ: (dotted path, value in `a`, value in `b`), in key
+/// order; a key missing on one side counts as `null` there.
+pub fn json_diff(a: &Value, b: &Value) -> Vec<(String, Value, Value)> {
+    fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, Value)>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+                }
+            }
+            _ if a != b => out.push((path.to_string(), a.clone(), b.clone())),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", a, b, &mut out);
+    out
 }
 
 #[cfg(test)]
