@@ -420,9 +420,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_path(path)?;
     let written = (|| -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-        let half = if slow_save_ms().is_some() { bytes.len() / 2 } else { 0 };
+        let pause = slow_save_ms();
+        let half = if pause.is_some() { bytes.len() / 2 } else { 0 };
         f.write_all(&bytes[..half])?;
-        if let Some(ms) = slow_save_ms() {
+        if let Some(ms) = pause {
             // Test hook: leave a half-written temporary file for a while, so that a test can kill
             // the process in the middle of a write (tests/cli.rs).
             f.sync_all()?;
