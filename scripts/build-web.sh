@@ -3,6 +3,8 @@
 #   www/pkg-st   single-threaded package (stable, SIMD)
 #   www/pkg-mt   threaded package (nightly, atomics + build-std, rayon on Web Workers, SIMD)
 #   www/data     MNIST shards + manifest (multispike shards), when missing
+#   www/data/fashion-mnist  Fashion-MNIST shards + manifest, when missing (needs data/fashion-mnist:
+#                `multispike fetch --dataset fashion-mnist`, done by scripts/setup.sh and test.sh)
 #   www/models/dev-784-400-10-multi.safetensors   a quickly trained model, when no model is shipped
 #   www/_headers COOP/COEP for static hosts (copied from pkg-config/_headers)
 #   www/coi-serviceworker.js  cross-origin isolation on hosts without headers (npm coi-serviceworker,
@@ -46,6 +48,10 @@ cargo build --release --quiet --bin multispike
 if [ ! -f www/data/manifest.json ]; then
   step "MNIST shards (www/data)"
   target/release/multispike shards --data data/mnist --out www/data
+fi
+if [ ! -f www/data/fashion-mnist/manifest.json ]; then
+  step "Fashion-MNIST shards (www/data/fashion-mnist)"
+  target/release/multispike shards --dataset fashion-mnist --out www/data/fashion-mnist
 fi
 if [ ! -f www/models/mnist-784-400-10-multi.safetensors ] && [ ! -f www/models/dev-784-400-10-multi.safetensors ]; then
   step "development model (no shipped model): 784-400-10, 1 epoch on MNIST"

@@ -32,6 +32,8 @@ pub fn validate_times(times: &[f64], n_in: usize) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct PixelEncoder {
     z: [f64; 256],
+    tau_i: f64,
+    t_out: f64,
 }
 
 impl PixelEncoder {
@@ -40,7 +42,17 @@ impl PixelEncoder {
         for (x, zx) in z.iter_mut().enumerate() {
             *zx = (pixel_time(x as u8, t_out) / tau_i).exp();
         }
-        PixelEncoder { z }
+        PixelEncoder { z, tau_i, t_out }
+    }
+
+    /// Input events of given spike times (time-coded data sets; `+∞` or t ≥ t_out: no spike).
+    pub fn events_of_times(&self, times: &[f64]) -> Events {
+        Events::from_times(times, self.tau_i, self.t_out)
+    }
+
+    /// The read-out time this encoder was made for.
+    pub fn t_out(&self) -> f64 {
+        self.t_out
     }
 
     /// Input events of an image (same result as `Events::from_times(latency_times(..))`,

@@ -17,11 +17,13 @@ pub mod loss;
 pub mod model_file;
 pub mod network;
 pub mod optim;
+pub mod playground;
 pub mod preprocess;
 pub mod session;
 pub mod shards;
 pub mod sweep;
 pub mod real;
+pub mod seed;
 pub mod traces;
 pub mod train;
 #[cfg(target_arch = "wasm32")]

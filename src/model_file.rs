@@ -84,6 +84,12 @@ impl ModelFile {
     pub fn provenance(&self) -> BTreeMap<String, String> {
         strip_keys(&self.metadata, &RESERVED_KEYS)
     }
+
+    /// The data set the model was trained on: its `dataset` metadata entry, MNIST when there is
+    /// none (files written before the entry existed); an unknown name is an error.
+    pub fn dataset(&self) -> Result<crate::data::DatasetId> {
+        crate::data::DatasetId::from_metadata(self.metadata.get("dataset").map(String::as_str))
+    }
 }
 
 /// Serializes a network and its provenance into the bytes of a model file.

@@ -81,15 +81,34 @@ impl Network {
     /// Gaussian initialisation N(mean, std²) for every layer, from a seeded ChaCha8 stream
     /// (reproducible on every platform).
     pub fn init_gaussian(config: NetConfig, seed: u64, mean: f64, std: f64) -> Result<Self> {
+        let per_layer = vec![[mean, std]; config.n_weight_layers()];
+        Network::init_gaussian_layers(config, seed, &per_layer)
+    }
+
+    /// Like [`Network::init_gaussian`] with a (mean, std) per weight matrix, first layer first.
+    /// With the same pair for every layer the weights are those of `init_gaussian`, bit for bit
+    /// (one random stream, drawn layer after layer).
+    pub fn init_gaussian_layers(config: NetConfig, seed: u64, per_layer: &[[f64; 2]]) -> Result<Self> {
         config.validate()?;
-        if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
-            return Err(Error::Config(format!("init mean/std must be finite and std ≥ 0, got {mean}/{std}")));
+        if per_layer.len() != config.n_weight_layers() {
+            return Err(Error::Config(format!(
+                "{} init (mean, std) pairs for {} weight layers",
+                per_layer.len(),
+                config.n_weight_layers()
+            )));
+        }
+        let mut normals = Vec::with_capacity(per_layer.len());
+        for &[mean, std] in per_layer {
+            if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
+                return Err(Error::Config(format!("init mean/std must be finite and std ≥ 0, got {mean}/{std}")));
+            }
+            normals.push(Normal::new(mean, std).map_err(|e| Error::Config(e.to_string()))?);
         }
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let normal = Normal::new(mean, std).map_err(|e| Error::Config(e.to_string()))?;
         let weights = (0..config.n_weight_layers())
             .map(|l| {
                 let (r, c) = (config.layers[l], config.layers[l + 1]);
+                let normal = &normals[l];
                 Array2::from_shape_fn((r, c), |_| normal.sample(&mut rng) as f32)
             })
             .collect();

@@ -7,7 +7,9 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::config::{Mode, NetConfig};
+use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
+use crate::data::samples::Samples;
 use crate::error::{Error, Result};
 use crate::model_file;
 use crate::optim::AdamConfig;
@@ -20,6 +22,8 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
+    /// The image data set of the shards (`mnist` or `fashion-mnist`; recorded in exported models).
+    pub dataset: DatasetId,
     /// Layer sizes, input first (784) and output last (10).
     pub layers: Vec<usize>,
     #[serde(alias = "tau_I", alias = "tauI", alias = "tau")]
@@ -43,6 +47,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         let p = TrainConfig::paper(NetConfig::new(vec![DIM, 400, CLASSES], 0.8, Mode::Multi));
         SessionConfig {
+            dataset: DatasetId::Mnist,
             layers: p.net.layers.clone(),
             tau_i: p.net.tau_i,
             mode: p.net.mode,
@@ -63,6 +68,12 @@ impl Default for SessionConfig {
 impl SessionConfig {
     /// The validated training configuration (MNIST-shaped: 784 inputs, 10 outputs).
     pub fn to_train_config(&self) -> Result<TrainConfig> {
+        if self.dataset.spec().image_side.is_none() {
+            return Err(Error::Config(format!(
+                "{} is not an image data set (its playground trains it in the page)",
+                self.dataset.spec().title
+            )));
+        }
         if self.layers.first() != Some(&DIM) || self.layers.last() != Some(&CLASSES) || self.layers.len() < 2 {
             return Err(Error::Config(format!(
                 "layers must start with {DIM} inputs and end with {CLASSES} outputs, got {:?}",
@@ -73,6 +84,7 @@ impl SessionConfig {
         net.max_spikes = self.max_spikes;
         net.t_out = self.t_out;
         let mut c = TrainConfig::paper(net);
+        c.dataset = self.dataset;
         c.adam = AdamConfig { lr: self.lr, ..c.adam };
         c.batch_size = self.batch;
         c.loss.lambda = self.lambda;
@@ -158,7 +170,7 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
-    fn from_stats(e: &EvalStats) -> Self {
+    pub fn from_stats(e: &EvalStats) -> Self {
         let n = e.samples.max(1) as f64;
         EvalReport {
             samples: e.samples,
@@ -193,9 +205,76 @@ pub struct Session {
     trainer: Trainer,
     train: Dataset,
     test: Option<Dataset>,
-    /// Sample order of the current epoch and the next position in it.
+    position: EpochPosition,
+}
+
+/// Where a trainer is inside its current epoch: the epoch's sample order and the next position
+/// in it. Shared by the MNIST-style session and the Yin-Yang playground.
+#[derive(Clone, Debug, Default)]
+pub struct EpochPosition {
     order: Vec<usize>,
     cursor: usize,
+}
+
+impl EpochPosition {
+    /// True before the first step of an epoch.
+    pub fn at_epoch_start(&self) -> bool {
+        self.cursor == 0
+    }
+
+    /// Forgets the current epoch's order (the next step starts a new epoch).
+    pub fn restart_epoch(&mut self) {
+        self.order.clear();
+        self.cursor = 0;
+    }
+
+    /// Runs `steps` mini-batch steps of `trainer` on `data`, continuing the epoch (a new epoch
+    /// starts with a fresh permutation seeded by (seed, epoch), like the CLI; the last batch of
+    /// an epoch may be short). `data` must not be empty.
+    pub fn run<S: Samples + ?Sized>(&mut self, trainer: &mut Trainer, data: &S, steps: usize) -> Result<StepReport> {
+        let n_data = data.len();
+        let bs = trainer.cfg.batch_size;
+        let mut total = StepStats::default();
+        let mut done = 0;
+        for _ in 0..steps {
+            if self.order.is_empty() {
+                self.order = trainer.epoch_order(n_data, trainer.epoch);
+                self.cursor = 0;
+            }
+            let end = (self.cursor + bs).min(self.order.len());
+            let batch = self.order[self.cursor..end].to_vec();
+            let s = trainer.step(data, &batch)?;
+            total.merge(&s);
+            done += 1;
+            self.cursor = end;
+            if self.cursor >= self.order.len() {
+                trainer.epoch += 1;
+                self.order.clear();
+                self.cursor = 0;
+            }
+        }
+        let n = total.samples.max(1) as f64;
+        let hidden: usize = trainer.net.config().layers[1..trainer.net.config().layers.len() - 1].iter().sum();
+        let finite = total.samples.saturating_sub(total.non_finite).max(1) as f64;
+        Ok(StepReport {
+            steps: done,
+            samples: total.samples,
+            loss: total.loss_sum / finite,
+            accuracy: total.correct as f64 / n,
+            spikes_per_sample: total.spikes as f64 / n,
+            mean_spikes: if hidden > 0 { total.spikes as f64 / n / hidden as f64 } else { 0.0 },
+            dead_fraction: if total.flag_slots > 0 { total.flagged as f64 / total.flag_slots as f64 } else { 0.0 },
+            non_finite: total.non_finite,
+            guarded: total.guarded,
+            truncated: total.truncated,
+            skipped_batches: total.skipped_batches,
+            epoch: trainer.epoch,
+            epoch_progress: if self.order.is_empty() { 0.0 } else { self.cursor as f64 / self.order.len() as f64 },
+            train_size: n_data,
+            seconds: 0.0,
+            samples_per_s: 0.0,
+        })
+    }
 }
 
 /// Largest training state ([`TrainConfig::state_bytes`]) a session may hold: the threaded
@@ -227,7 +306,7 @@ impl Session {
         let tc = cfg.to_train_config()?;
         check_state_bytes(&tc)?;
         let trainer = Trainer::new(tc)?;
-        Ok(Session { trainer, train: empty(), test: None, order: Vec::new(), cursor: 0 })
+        Ok(Session { trainer, train: empty(), test: None, position: EpochPosition::default() })
     }
 
     pub fn trainer(&self) -> &Trainer {
@@ -246,8 +325,8 @@ impl Session {
         self.train.images.extend(d.images);
         self.train.labels.extend(d.labels);
         self.train.n += d.n;
-        if self.cursor == 0 {
-            self.order.clear();
+        if self.position.at_epoch_start() {
+            self.position.restart_epoch();
         }
         Ok(())
     }
@@ -284,48 +363,7 @@ impl Session {
         if self.train.n == 0 {
             return Err(Error::Shape("no training data: add a shard first".into()));
         }
-        let bs = self.trainer.cfg.batch_size;
-        let mut total = StepStats::default();
-        let mut done = 0;
-        for _ in 0..steps {
-            if self.order.is_empty() {
-                self.order = self.trainer.epoch_order(self.train.n, self.trainer.epoch);
-                self.cursor = 0;
-            }
-            let end = (self.cursor + bs).min(self.order.len());
-            let batch = self.order[self.cursor..end].to_vec();
-            let s = self.trainer.step(&self.train, &batch)?;
-            total.merge(&s);
-            done += 1;
-            self.cursor = end;
-            if self.cursor >= self.order.len() {
-                self.trainer.epoch += 1;
-                self.order.clear();
-                self.cursor = 0;
-            }
-        }
-        let n = total.samples.max(1) as f64;
-        let hidden: usize =
-            self.trainer.net.config().layers[1..self.trainer.net.config().layers.len() - 1].iter().sum();
-        let finite = total.samples.saturating_sub(total.non_finite).max(1) as f64;
-        Ok(StepReport {
-            steps: done,
-            samples: total.samples,
-            loss: total.loss_sum / finite,
-            accuracy: total.correct as f64 / n,
-            spikes_per_sample: total.spikes as f64 / n,
-            mean_spikes: if hidden > 0 { total.spikes as f64 / n / hidden as f64 } else { 0.0 },
-            dead_fraction: if total.flag_slots > 0 { total.flagged as f64 / total.flag_slots as f64 } else { 0.0 },
-            non_finite: total.non_finite,
-            guarded: total.guarded,
-            truncated: total.truncated,
-            skipped_batches: total.skipped_batches,
-            epoch: self.trainer.epoch,
-            epoch_progress: if self.order.is_empty() { 0.0 } else { self.cursor as f64 / self.order.len() as f64 },
-            train_size: self.train.n,
-            seconds: 0.0,
-            samples_per_s: 0.0,
-        })
+        self.position.run(&mut self.trainer, &self.train, steps)
     }
 
     /// Evaluates on `data`, or on the test set given with [`Session::set_test`].
@@ -344,6 +382,7 @@ impl Session {
     pub fn export_model_with(&self, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
         let mut prov = extra.clone();
         prov.insert("producer".to_string(), "multispike session (browser)".to_string());
+        prov.insert("dataset".to_string(), self.trainer.cfg.dataset.name().to_string());
         prov.insert("epochs".to_string(), self.trainer.epoch.to_string());
         prov.insert("steps".to_string(), self.trainer.adam.t.to_string());
         prov.insert("seed".to_string(), self.trainer.cfg.seed.to_string());
@@ -384,8 +423,7 @@ impl Session {
             )));
         }
         self.trainer = trainer;
-        self.order.clear();
-        self.cursor = 0;
+        self.position.restart_epoch();
         Ok(())
     }
 

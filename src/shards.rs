@@ -23,11 +23,15 @@
 //! # Manifest
 //!
 //! ```json
-//! {"format": "multispike-shards-v1", "dim": 784, "classes": 10,
+//! {"format": "multispike-shards-v1", "dataset": "mnist", "dim": 784, "classes": 10,
 //!  "shards": [{"file": "train-00.mshd.gz", "split": "train", "count": 10000,
 //!              "bytes": 1234567, "sha256": "<hex of the file as stored>"}, …]}
 //! ```
+//!
+//! `dataset` names the data set of the table (`mnist`, `fashion-mnist`); manifests written before
+//! it existed have none and are MNIST. `dim` and `classes` must be those of the data set.
 
+use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
 use crate::error::{Error, Result};
 use flate2::read::GzDecoder;
@@ -68,6 +72,9 @@ pub struct ShardEntry {
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
+    /// The data set of the shards (absent in older manifests: MNIST).
+    #[serde(default)]
+    pub dataset: DatasetId,
     pub dim: usize,
     pub classes: usize,
     pub shards: Vec<ShardEntry>,
@@ -178,8 +185,13 @@ pub fn parse_manifest(json: &str) -> Result<Manifest> {
     if m.format != MANIFEST_FORMAT {
         return Err(bad("manifest.json", format!("format {:?}, expected {MANIFEST_FORMAT:?}", m.format)));
     }
-    if m.dim != DIM || m.classes != CLASSES {
-        return Err(bad("manifest.json", format!("dim {} / classes {}, expected {DIM} / {CLASSES}", m.dim, m.classes)));
+    let spec = m.dataset.spec();
+    if spec.image_side.is_none() {
+        return Err(bad("manifest.json", format!("{} is generated in the page, it has no shards", spec.title)));
+    }
+    let (dim, classes) = (spec.inputs, spec.classes());
+    if m.dim != dim || m.classes != classes {
+        return Err(bad("manifest.json", format!("dim {} / classes {}, expected {dim} / {classes}", m.dim, m.classes)));
     }
     for s in &m.shards {
         let name_ok = !s.file.is_empty()
@@ -194,9 +206,12 @@ pub fn parse_manifest(json: &str) -> Result<Manifest> {
 
 /// Writes the shards of `train` and `test` (chunks of [`SHARD_SIZE`]) and `manifest.json` into
 /// `out` (created if needed); each file is written to a temporary name and renamed into place.
-pub fn write_shards(out: &std::path::Path, train: &Dataset, test: &Dataset) -> Result<Manifest> {
+/// `dataset` is recorded in the manifest.
+pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, test: &Dataset) -> Result<Manifest> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let mut m = Manifest { format: MANIFEST_FORMAT.into(), dim: DIM, classes: CLASSES, shards: Vec::new() };
+    let spec = dataset.spec();
+    let mut m =
+        Manifest { format: MANIFEST_FORMAT.into(), dataset, dim: spec.inputs, classes: spec.classes(), shards: Vec::new() };
     for (split, data) in [("train", train), ("test", test)] {
         let mut k = 0;
         let mut start = 0;
@@ -324,7 +339,7 @@ mod tests {
     #[test]
     fn manifest_round_trip() {
         let dir = std::env::temp_dir().join(format!("mshd-{}", std::process::id()));
-        let m = write_shards(&dir, &tiny(25), &tiny(7)).unwrap();
+        let m = write_shards(&dir, DatasetId::Mnist, &tiny(25), &tiny(7)).unwrap();
         assert_eq!(m.shards.len(), 2);
         let json = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
         assert_eq!(parse_manifest(&json).unwrap(), m);

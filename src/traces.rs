@@ -111,6 +111,9 @@ pub fn membrane(
 pub struct Prediction {
     /// Predicted class: argmax of `v_out`.
     pub class: usize,
+    /// The decision: `class`, or `None` when the largest outputs tie (then undecided, counted
+    /// wrong by every accuracy of the engine).
+    pub decided: Option<usize>,
     /// softmax(v_out).
     pub probabilities: Vec<f32>,
     /// Output membrane potentials V_o(t_out).
@@ -138,11 +141,17 @@ pub fn predict(net: &Network, pixels: &[u8], points: usize) -> Result<Prediction
     if pixels.len() != cfg.layers[0] {
         return Err(Error::Shape(format!("expected {} pixels, got {}", cfg.layers[0], pixels.len())));
     }
+    predict_times(net, &latency_times(pixels, cfg.t_out), points)
+}
+
+/// [`predict`] for input spike times given directly (one per input; `+∞` or ≥ t_out: none).
+pub fn predict_times(net: &Network, times: &[f64], points: usize) -> Result<Prediction> {
+    let cfg = net.config();
     if !(2..=100_000).contains(&points) {
         return Err(Error::Shape(format!("the trace grid needs 2 to 100000 points, got {points}")));
     }
-    let times = latency_times(pixels, cfg.t_out);
-    let trace = net.forward_times(&times)?;
+    crate::encoding::validate_times(times, cfg.layers[0])?;
+    let trace = net.forward_times(times)?;
     let n_out = *cfg.layers.last().expect("layers");
     let m = trace.v_out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let ex: Vec<f64> = trace.v_out.iter().map(|v| (v - m).exp()).collect();
@@ -155,6 +164,7 @@ pub fn predict(net: &Network, pixels: &[u8], points: usize) -> Result<Prediction
         .0;
     let mut p = Prediction {
         class,
+        decided: crate::loss::decision(&trace.v_out),
         probabilities: ex.iter().map(|e| (e / sum) as f32).collect(),
         v_out: trace.v_out.iter().map(|&v| v as f32).collect(),
         spike_layer: Vec::new(),
@@ -175,7 +185,7 @@ pub fn predict(net: &Network, pixels: &[u8], points: usize) -> Result<Prediction
         }
     }
     let grid = time_grid(cfg.t_out, points);
-    let rows = membrane(net, &times, &trace, cfg.n_weight_layers() - 1, &(0..n_out).collect::<Vec<_>>(), &grid)?;
+    let rows = membrane(net, times, &trace, cfg.n_weight_layers() - 1, &(0..n_out).collect::<Vec<_>>(), &grid)?;
     p.v_trace = rows.iter().flatten().map(|&v| v as f32).collect();
     p.grid = grid.iter().map(|&t| t as f32).collect();
     Ok(p)

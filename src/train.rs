@@ -14,7 +14,8 @@
 
 use crate::backward::BackwardStats;
 use crate::config::NetConfig;
-use crate::data::mnist::Dataset;
+use crate::data::catalog::DatasetId;
+use crate::data::samples::Samples;
 use crate::encoding::PixelEncoder;
 use crate::error::{Error, Result};
 use crate::loss::{dead_penalty, output_loss, LossWeights};
@@ -39,15 +40,23 @@ pub const CHUNK: usize = 25;
 /// Everything that defines a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// The data set trained on (decides the input and output sizes; absent in files written
+    /// before data sets other than MNIST existed, hence MNIST by default and not written then).
+    #[serde(default, skip_serializing_if = "DatasetId::is_mnist")]
+    pub dataset: DatasetId,
     pub net: NetConfig,
     pub adam: AdamConfig,
     pub loss: LossWeights,
     pub batch_size: usize,
     pub epochs: usize,
     pub seed: u64,
-    /// Gaussian init mean and standard deviation (every layer).
+    /// Gaussian init mean and standard deviation (every layer, unless `init_layers` is given).
     pub init_mean: f64,
     pub init_std: f64,
+    /// Per weight matrix (mean, std), first layer first; empty: `init_mean`/`init_std` everywhere.
+    /// Small-input data sets (Yin-Yang: 5 inputs) need a larger first-layer mean to fire at all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_layers: Vec<[f64; 2]>,
     /// A hidden neuron is flagged dead when it fires on fewer than this fraction of a batch.
     pub dead_fraction: f64,
     /// Precision of the per-neuron state during training (f32: fast; f64: exact reference).
@@ -90,6 +99,7 @@ impl TrainConfig {
     /// The paper's recipe for a given architecture, τ_I and mode.
     pub fn paper(net: NetConfig) -> Self {
         TrainConfig {
+            dataset: DatasetId::Mnist,
             net,
             adam: AdamConfig::default(),
             loss: LossWeights::default(),
@@ -98,6 +108,7 @@ impl TrainConfig {
             seed: 1,
             init_mean: 0.03,
             init_std: 0.3f64.sqrt(),
+            init_layers: Vec::new(),
             dead_fraction: 0.1,
             precision: Precision::F32,
             lr_schedule: LrSchedule::Constant,
@@ -111,6 +122,25 @@ impl TrainConfig {
         let params: u64 = self.net.layers.windows(2).map(|w| (w[0] * w[1]) as u64).sum();
         let chunks = self.batch_size.div_ceil(CHUNK) as u64;
         params * (20 + 4 * chunks)
+    }
+
+    /// The (mean, std) of each weight matrix's initialisation.
+    pub fn init_per_layer(&self) -> Vec<[f64; 2]> {
+        if self.init_layers.is_empty() {
+            vec![[self.init_mean, self.init_std]; self.net.n_weight_layers()]
+        } else {
+            self.init_layers.clone()
+        }
+    }
+
+    /// A human description of the initialisation, e.g. `normal(mean=0.03,std=0.3)`.
+    pub fn init_description(&self) -> String {
+        if self.init_layers.is_empty() {
+            format!("normal(mean={},std={})", self.init_mean, self.init_std)
+        } else {
+            let per: Vec<String> = self.init_layers.iter().map(|[m, s]| format!("normal(mean={m},std={s})")).collect();
+            per.join(";")
+        }
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -136,6 +166,21 @@ impl TrainConfig {
         }
         if !(self.init_std.is_finite() && (0.0..=MAX_INIT).contains(&self.init_std)) {
             return c(format!("init std must be in [0, {MAX_INIT}], got {:e}", self.init_std));
+        }
+        if !self.init_layers.is_empty() && self.init_layers.len() != self.net.n_weight_layers() {
+            return c(format!(
+                "{} init (mean, std) pairs for {} weight layers",
+                self.init_layers.len(),
+                self.net.n_weight_layers()
+            ));
+        }
+        for &[m, s] in &self.init_layers {
+            if !(m.is_finite() && m.abs() <= MAX_INIT) {
+                return c(format!("init mean must be in [-{MAX_INIT}, {MAX_INIT}], got {m:e}"));
+            }
+            if !(s.is_finite() && (0.0..=MAX_INIT).contains(&s)) {
+                return c(format!("init std must be in [0, {MAX_INIT}], got {s:e}"));
+            }
         }
         if !(0.0..=1.0).contains(&self.dead_fraction) {
             return c(format!("dead_fraction must be in [0, 1], got {}", self.dead_fraction));
@@ -206,7 +251,7 @@ impl Trainer {
     /// A fresh network initialised from `cfg.seed`.
     pub fn new(cfg: TrainConfig) -> Result<Self> {
         cfg.validate()?;
-        let net = Network::init_gaussian(cfg.net.clone(), cfg.seed, cfg.init_mean, cfg.init_std)?;
+        let net = Network::init_gaussian_layers(cfg.net.clone(), cfg.seed, &cfg.init_per_layer())?;
         Self::resume(cfg, net, None, 0)
     }
 
@@ -242,16 +287,10 @@ impl Trainer {
     }
 
     /// One Adam step on the samples `batch` of `data`.
-    pub fn step(&mut self, data: &Dataset, batch: &[usize]) -> Result<StepStats> {
-        if data.dim != self.net.config().layers[0] {
-            return Err(Error::Shape(format!(
-                "images have {} pixels, the network has {} inputs",
-                data.dim,
-                self.net.config().layers[0]
-            )));
-        }
+    pub fn step<S: Samples + ?Sized>(&mut self, data: &S, batch: &[usize]) -> Result<StepStats> {
+        check_inputs(data, self.net.config().layers[0])?;
         let n_out = *self.net.config().layers.last().unwrap();
-        if let Some(&l) = batch.iter().map(|&i| &data.labels[i]).find(|&&l| l as usize >= n_out) {
+        if let Some(l) = batch.iter().map(|&i| data.label(i)).find(|&l| l as usize >= n_out) {
             return Err(Error::Shape(format!("label {l} is out of range for {n_out} outputs")));
         }
         let net = &self.net;
@@ -259,7 +298,7 @@ impl Trainer {
         // 1. forward
         let traces: Vec<Trace> = batch
             .par_iter()
-            .map(|&i| WS.with(|ws| net.forward_events(enc.events(data.image(i)), &mut ws.borrow_mut())))
+            .map(|&i| WS.with(|ws| net.forward_events(data.events(i, enc), &mut ws.borrow_mut())))
             .collect();
         // 2. dead-neuron flags per hidden layer
         let hidden = &net.config().layers[1..net.config().layers.len() - 1];
@@ -294,7 +333,7 @@ impl Trainer {
                 WS.with(|ws| {
                     let ws = &mut *ws.borrow_mut();
                     for (tr, &i) in trs.iter().zip(idx) {
-                        let label = data.labels[i] as usize;
+                        let label = data.label(i) as usize;
                         let (mut loss, dv, pred) = output_loss(&tr.v_out, label, lw.sigma);
                         let mut gh = Vec::with_capacity(flags.len());
                         for (h, f) in tr.hidden.iter().zip(&flags) {
@@ -370,9 +409,13 @@ impl Trainer {
     }
 
     /// One pass over `data` in mini-batches (shuffled by [`Trainer::epoch_order`]).
-    pub fn train_epoch(&mut self, data: &Dataset, progress: &mut dyn FnMut(usize, &StepStats)) -> Result<StepStats> {
+    pub fn train_epoch<S: Samples + ?Sized>(
+        &mut self,
+        data: &S,
+        progress: &mut dyn FnMut(usize, &StepStats),
+    ) -> Result<StepStats> {
         self.begin_epoch();
-        let order = self.epoch_order(data.n, self.epoch);
+        let order = self.epoch_order(data.len(), self.epoch);
         let mut total = StepStats::default();
         for batch in order.chunks(self.cfg.batch_size) {
             let s = self.step(data, batch)?;
@@ -382,6 +425,19 @@ impl Trainer {
         self.epoch += 1;
         Ok(total)
     }
+}
+
+/// The error when the examples do not fit the network's input layer.
+fn check_inputs<S: Samples + ?Sized>(data: &S, n_in: usize) -> Result<()> {
+    if data.input_dim() == n_in {
+        return Ok(());
+    }
+    let what = if data.input_noun() == "pixels" { "images" } else { "examples" };
+    Err(Error::Shape(format!(
+        "{what} have {} {}, the network has {n_in} inputs",
+        data.input_dim(),
+        data.input_noun()
+    )))
 }
 
 /// Result of evaluating a network on a labelled set.
@@ -421,11 +477,10 @@ impl EvalStats {
 pub const HIST_BINS: usize = 21;
 
 /// Evaluates `net` on `data` (parallel over samples; deterministic).
-pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
+pub fn evaluate<S: Samples + ?Sized>(net: &Network, data: &S) -> Result<EvalStats> {
     let cfg = net.config();
-    if data.dim != cfg.layers[0] {
-        return Err(Error::Shape(format!("images have {} pixels, the network has {} inputs", data.dim, cfg.layers[0])));
-    }
+    check_inputs(data, cfg.layers[0])?;
+    let n = data.len();
     let n_out = *cfg.layers.last().unwrap();
     let enc = PixelEncoder::new(cfg.tau_i, cfg.t_out);
     let hidden: Vec<usize> = cfg.layers[1..cfg.layers.len() - 1].to_vec();
@@ -443,7 +498,7 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
         trunc: u64,
         undecided: u64,
     }
-    let parts: Vec<Part> = (0..data.n)
+    let parts: Vec<Part> = (0..n)
         .collect::<Vec<_>>()
         .par_chunks(256)
         .map(|idx| {
@@ -458,8 +513,8 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
             WS.with(|ws| {
                 let ws = &mut *ws.borrow_mut();
                 for &i in idx {
-                    let tr = net.forward_events(enc.events(data.image(i)), ws);
-                    let label = data.labels[i] as usize;
+                    let tr = net.forward_events(data.events(i, &enc), ws);
+                    let label = data.label(i) as usize;
                     let (loss, _, pred) = output_loss(&tr.v_out, label.min(n_out - 1), 0.0);
                     p.loss += loss;
                     p.pt[label.min(n_out - 1)] += 1;
@@ -487,7 +542,7 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
         })
         .collect();
     let mut e = EvalStats {
-        samples: data.n as u64,
+        samples: n as u64,
         per_class_correct: vec![0; n_out],
         per_class_total: vec![0; n_out],
         spike_hist: vec![0; HIST_BINS],
@@ -519,10 +574,10 @@ pub fn evaluate(net: &Network, data: &Dataset) -> Result<EvalStats> {
         }
     }
     let n_hidden: usize = hidden.iter().sum();
-    if n_hidden > 0 && data.n > 0 {
-        e.mean_spikes = spikes as f64 / (n_hidden as f64 * data.n as f64);
+    if n_hidden > 0 && n > 0 {
+        e.mean_spikes = spikes as f64 / (n_hidden as f64 * n as f64);
         e.silent_fraction = fired.iter().flatten().filter(|&&f| !f).count() as f64 / n_hidden as f64;
-        e.neuron_mean_spikes = neuron.iter().map(|&c| c as f64 / data.n as f64).collect();
+        e.neuron_mean_spikes = neuron.iter().map(|&c| c as f64 / n as f64).collect();
     }
     Ok(e)
 }

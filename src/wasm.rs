@@ -10,10 +10,16 @@
 //! - `Trainer` — `new Trainer(config)`, `addShard(bytes, sha256?)`, `setTestShard(bytes, sha256?)`,
 //!   `trainSteps(n)`, `evaluate(bytes?)`, `exportModel()`, `exportModelWith(metadata)`, `exportCheckpoint()`,
 //!   `importCheckpoint(bytes)`, `weightsDigest()`, `config()`.
+//! - `YinYang` — the Yin-Yang playground: `new YinYang(config)`, `config()`, `trainSteps(n)`,
+//!   `evaluate()`, `decisionMap(resolution)`, `points(test)`, `predict(x, y, points)`,
+//!   `exportModel()`, `weightsDigest()`.
+//! - `datasets()` → the data-set table (name, title, classes, inputs, encoding, credit).
+//! - `randomSeed()` → a seed from `crypto.getRandomValues` (the caller records it).
 //! - `buildInfo()` → `{ version, threaded, simd }`; `rayonThreads()`.
 //! - threaded build (feature `threads`) only: `initThreadPool(n)` (call it first, once).
 
 use crate::model_file::{self, ModelFile};
+use crate::playground::{Playground, PlaygroundConfig};
 use crate::session::{Session, SessionConfig};
 use crate::{preprocess as pre, shards, traces};
 use serde::Serialize;
@@ -34,19 +40,65 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
     v.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Milliseconds from the global `performance.now()` (window or worker), or `Date.now()`.
+/// Milliseconds from `performance.now()` of the window or worker, or `Date.now()` without one.
 fn now_ms() -> f64 {
-    let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
-    if let Some(p) = perf.filter(|p| p.is_object()) {
-        if let Ok(f) = js_sys::Reflect::get(&p, &JsValue::from_str("now")) {
-            if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-                if let Some(t) = f.call0(&p).ok().and_then(|v| v.as_f64()) {
-                    return t;
-                }
-            }
-        }
+    let global = js_sys::global();
+    if let Some(p) = global.dyn_ref::<web_sys::Window>().and_then(web_sys::Window::performance) {
+        return p.now();
+    }
+    if let Some(p) = global.dyn_ref::<web_sys::WorkerGlobalScope>().and_then(web_sys::WorkerGlobalScope::performance) {
+        return p.now();
     }
     js_sys::Date::now()
+}
+
+/// The JSON text of a plain JS object (`undefined`/`null`: `None`), for configurations: through
+/// JSON, not serde-wasm-bindgen, which never looks at keys it does not expect, so an unknown or
+/// misspelt key is an error that names it.
+fn config_json(config: &JsValue) -> Result<Option<String>, JsError> {
+    if config.is_undefined() || config.is_null() {
+        return Ok(None);
+    }
+    js_sys::JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .map(Some)
+        .ok_or_else(|| JsError::new("invalid configuration: not a plain object"))
+}
+
+/// A random seed (0 ..= 2^53 − 1) from `crypto.getRandomValues`; record it to reproduce the run.
+#[wasm_bindgen(js_name = randomSeed)]
+pub fn random_seed() -> Result<f64, JsError> {
+    Ok(crate::seed::random_seed()? as f64)
+}
+
+#[derive(Serialize)]
+struct DatasetInfo {
+    name: &'static str,
+    title: &'static str,
+    classes: &'static [&'static str],
+    inputs: usize,
+    image_side: Option<usize>,
+    encoding: &'static str,
+    credit: &'static str,
+}
+
+/// The data-set table: `[{ name, title, classes, inputs, image_side, encoding, credit }]`.
+#[wasm_bindgen]
+pub fn datasets() -> Result<JsValue, JsError> {
+    let rows: Vec<DatasetInfo> = crate::data::catalog::DATASETS
+        .iter()
+        .map(|d| DatasetInfo {
+            name: d.id.name(),
+            title: d.title,
+            classes: d.class_names,
+            inputs: d.inputs,
+            image_side: d.image_side,
+            encoding: d.encoding,
+            credit: d.credit,
+        })
+        .collect();
+    to_js(&rows)
 }
 
 #[derive(Serialize)]
@@ -161,16 +213,9 @@ impl Trainer {
     /// unknown keys and out-of-range values throw.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<Trainer, JsError> {
-        // Through JSON (not serde-wasm-bindgen, which never looks at keys it does not expect):
-        // an unknown or misspelt key is an error that names it.
-        let cfg = if config.is_undefined() || config.is_null() {
-            SessionConfig::default()
-        } else {
-            let json = js_sys::JSON::stringify(&config)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| JsError::new("invalid configuration: not a plain object"))?;
-            SessionConfig::from_json(&json)?
+        let cfg = match config_json(&config)? {
+            None => SessionConfig::default(),
+            Some(json) => SessionConfig::from_json(&json)?,
         };
         Ok(Trainer { inner: Session::new(&cfg)?, cfg })
     }
@@ -240,6 +285,84 @@ impl Trainer {
     #[wasm_bindgen(js_name = importCheckpoint)]
     pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         Ok(self.inner.import_checkpoint(bytes)?)
+    }
+
+    /// sha256 of all weights (compare runs bit for bit).
+    #[wasm_bindgen(js_name = weightsDigest)]
+    pub fn weights_digest(&self) -> String {
+        self.inner.weights_digest()
+    }
+}
+
+/// The Yin-Yang playground: a small network trained live on the published training split.
+#[wasm_bindgen]
+pub struct YinYang {
+    inner: Playground,
+}
+
+#[derive(Serialize)]
+struct PointPrediction<'a> {
+    #[serde(flatten)]
+    prediction: &'a traces::Prediction,
+    /// The point's class in the data set (`null` outside the big circle).
+    truth: Option<u8>,
+}
+
+#[wasm_bindgen]
+impl YinYang {
+    /// `config`: an object with any of `hidden, tau_I, mode, lr, batch, lambda, sigma, seed,
+    /// max_spikes, init_mean, init_std, train_size` (missing: our Yin-Yang recipe); unknown keys
+    /// and out-of-range values throw.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> Result<YinYang, JsError> {
+        let cfg = match config_json(&config)? {
+            None => PlaygroundConfig::default(),
+            Some(json) => PlaygroundConfig::from_json(&json)?,
+        };
+        Ok(YinYang { inner: Playground::new(&cfg)? })
+    }
+
+    /// The effective configuration (defaults filled in).
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(self.inner.config())
+    }
+
+    /// Runs `n` mini-batch steps (same report as `Trainer.trainSteps`).
+    #[wasm_bindgen(js_name = trainSteps)]
+    pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {
+        let t0 = now_ms();
+        let r = self.inner.train_steps(n)?;
+        to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
+    }
+
+    /// `{ train, test }`: accuracy, loss, spikes, … on the training examples and the test split.
+    pub fn evaluate(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.evaluate()?)
+    }
+
+    /// `{ resolution, class, confidence, counts, mean_spikes }` on a grid over the unit square
+    /// (row 0 at the top; class 255 where the largest outputs tie).
+    #[wasm_bindgen(js_name = decisionMap)]
+    pub fn decision_map(&self, resolution: usize) -> Result<JsValue, JsError> {
+        to_js(&self.inner.decision_map(resolution)?)
+    }
+
+    /// `{ x, y, label }` of the training examples used (`test` false) or of the test split.
+    pub fn points(&self, test: bool) -> Result<JsValue, JsError> {
+        to_js(&self.inner.points(test))
+    }
+
+    /// Spike raster, output traces (`points` grid times) and probabilities of the point (x, y),
+    /// with its true class `truth` and the decision `decided` (`null` on a tie).
+    pub fn predict(&self, x: f64, y: f64, points: usize) -> Result<JsValue, JsError> {
+        let (p, truth) = self.inner.predict(x, y, points)?;
+        to_js(&PointPrediction { prediction: &p, truth })
+    }
+
+    /// The current network as a model file (dataset `yin-yang` in its metadata).
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Result<Vec<u8>, JsError> {
+        Ok(self.inner.export_model()?)
     }
 
     /// sha256 of all weights (compare runs bit for bit).

@@ -93,7 +93,7 @@ fn write_seed_corpora() {
     put("shard", "two.mshd.gz", &shards::encode(&d).unwrap());
     put("shard", "two.mshd", &shards::encode_raw(&d).unwrap());
     let tmp = tempfile::tempdir().unwrap();
-    shards::write_shards(tmp.path(), &d, &d.head(1)).unwrap();
+    shards::write_shards(tmp.path(), multispike::data::DatasetId::Mnist, &d, &d.head(1)).unwrap();
     put("manifest", "manifest.json", &std::fs::read(tmp.path().join("manifest.json")).unwrap());
 
     for c in ["tiny", "single", "deep"] {

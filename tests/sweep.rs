@@ -253,6 +253,20 @@ fn an_interrupted_run_continues_from_its_checkpoint() {
     for col in expected_columns().iter().filter(|c| *c != "wall_s") {
         assert_eq!(got[0][col], want[0][col], "{col} differs from the uninterrupted run");
     }
+    // The per-epoch logs: one line per epoch 1..=120 in both, with the same test accuracies
+    // (the interrupted run's log was cut back to its checkpoint and continued).
+    let log = |dir: &Path| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join("logs").join("tau0.8-multi-seed1-e120.jsonl")).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let (a, b) = (log(&reference), log(&out));
+    assert_eq!(a.iter().map(|v| v["epoch"].as_u64().unwrap()).collect::<Vec<_>>(), (1..=120).collect::<Vec<_>>());
+    assert_eq!(b.iter().map(|v| v["epoch"].as_u64().unwrap()).collect::<Vec<_>>(), (1..=120).collect::<Vec<_>>());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x["test_acc"], y["test_acc"], "epoch {}", x["epoch"]);
+    }
+    let last: f64 = got[0]["test_accuracy"].parse().unwrap();
+    assert_eq!(a.last().unwrap()["test_acc"].as_f64().unwrap(), last, "the row's accuracy is the last epoch's");
 }
 
 #[test]

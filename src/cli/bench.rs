@@ -3,8 +3,7 @@
 use crate::train::{ModeArg, PrecisionArg};
 use crate::util::{self, check_limit, CliResult, Failure};
 use clap::Args;
-use multispike::data::mnist::{CLASSES, DIM};
-use multispike::data::{Dataset, Split};
+use multispike::data::{DatasetId, Examples, Samples, Split};
 use multispike::model_file;
 use multispike::train::{evaluate, TrainConfig, Trainer};
 use multispike::{NetConfig, Network};
@@ -27,8 +26,11 @@ Examples:
   multispike bench --model model.safetensors --threads 1,2,4 --samples 2000")]
 pub struct BenchArgs {
     /// Directory with the MNIST IDX files.
-    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Data set of the workload [default: the model's (--model), else mnist].
+    #[arg(long, value_enum)]
+    pub dataset: Option<util::DatasetArg>,
     /// Synaptic time constant tau_I of the fresh network (ignored with --model).
     #[arg(long, value_name = "TAU_I", default_value_t = 0.8, allow_negative_numbers = true)]
     pub tau: f64,
@@ -71,14 +73,14 @@ impl Row {
     }
 }
 
-fn measure(trainer0: &Trainer, test: &Dataset, train: &Dataset, reps: usize, batch: usize) -> CliResult<[Vec<f64>; 2]> {
+fn measure(trainer0: &Trainer, test: &Examples, train: &Examples, reps: usize, batch: usize) -> CliResult<[Vec<f64>; 2]> {
     let mut inference = Vec::with_capacity(reps);
     for _ in 0..reps {
         let start = Instant::now();
         evaluate(&trainer0.net, test)?;
-        inference.push(test.n as f64 / start.elapsed().as_secs_f64());
+        inference.push(test.len() as f64 / start.elapsed().as_secs_f64());
     }
-    let idx: Vec<usize> = (0..train.n).collect();
+    let idx: Vec<usize> = (0..train.len()).collect();
     let mut training = Vec::with_capacity(reps);
     for _ in 0..reps {
         let mut t = trainer0.clone();
@@ -86,7 +88,7 @@ fn measure(trainer0: &Trainer, test: &Dataset, train: &Dataset, reps: usize, bat
         for b in idx.chunks(batch) {
             t.step(train, b)?;
         }
-        training.push(train.n as f64 / start.elapsed().as_secs_f64());
+        training.push(train.len() as f64 / start.elapsed().as_secs_f64());
     }
     Ok([inference, training])
 }
@@ -100,28 +102,32 @@ pub fn run(args: &BenchArgs) -> CliResult {
     if args.threads.is_empty() || args.threads.contains(&0) {
         return Err(Failure::usage("--threads needs thread counts of at least 1, e.g. --threads 1,2"));
     }
-    let (net, what) = match &args.model {
+    let (net, what, model_dataset) = match &args.model {
         Some(p) => {
             let mf = model_file::load(p)?;
-            (mf.network, format!("trained model {}", p.display()))
+            let d = mf.dataset().map_err(|e| Failure::runtime(format!("{}: {e}", p.display())))?;
+            (mf.network, format!("trained model {}", p.display()), Some(d))
         }
         None => {
-            let mut layers = vec![DIM];
+            let d: DatasetId = args.dataset.map(Into::into).unwrap_or_default();
+            let mut layers = vec![d.spec().inputs];
             layers.extend(&args.hidden);
-            layers.push(CLASSES);
+            layers.push(d.spec().classes());
             let cfg = TrainConfig::paper(NetConfig::new(layers, args.tau, args.mode.into()));
             cfg.validate()?;
             let net = Network::init_gaussian(cfg.net.clone(), cfg.seed, cfg.init_mean, cfg.init_std)?;
-            (net, format!("fresh network (paper init, seed {})", cfg.seed))
+            (net, format!("fresh network (paper init, seed {})", cfg.seed), None)
         }
     };
+    let dataset: DatasetId = args.dataset.map(Into::into).or(model_dataset).unwrap_or_default();
+    let dir = util::data_dir(dataset, args.data.as_deref());
     let mut tcfg = TrainConfig::paper(net.config().clone());
     tcfg.batch_size = args.batch;
     tcfg.precision = args.precision.into();
     let trainer0 = Trainer::resume(tcfg, net, None, 0)?;
 
-    let test = util::load_split(&args.data, Split::Test, Some(args.samples))?;
-    let train = util::load_split(&args.data, Split::Train, Some(args.samples))?;
+    let test = util::load_split(dataset, &dir, Split::Test, Some(args.samples))?;
+    let train = util::load_split(dataset, &dir, Split::Train, Some(args.samples))?;
     let cfg = trainer0.net.config();
     let spikes = evaluate(&trainer0.net, &test)?.mean_spikes;
 
@@ -138,7 +144,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
     );
     say!(
         "workload  inference: {} test images; training: {} training images in batches of {}; {} repetitions",
-        test.n, train.n, args.batch, args.reps
+        test.len(), train.len(), args.batch, args.reps
     );
     say!();
 

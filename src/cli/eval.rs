@@ -1,10 +1,9 @@
 //! `multispike eval`: accuracy and spiking statistics of a trained model on the MNIST test set.
 
 use crate::train::{set_threads, PrecisionArg};
-use crate::util::{self, check_limit, CliResult, Context, Failure};
+use crate::util::{self, check_limit, CliResult, Context, DatasetArg, Failure};
 use clap::Args;
-use multispike::data::mnist::CLASSES;
-use multispike::data::Split;
+use multispike::data::{DatasetId, Samples, Split};
 use multispike::model_file;
 use multispike::train::{evaluate, HIST_BINS};
 use serde_json::json;
@@ -26,9 +25,13 @@ pub struct EvalArgs {
     /// Model file written by `multispike train` (safetensors, format multispike-v1).
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
-    /// Directory with the MNIST IDX files.
-    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
-    pub data: PathBuf,
+    /// Data set to test on [default: the model's, from its `dataset` metadata; MNIST for files
+    /// that have none].
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetArg>,
+    /// Directory with the IDX files [default: data/<dataset>].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Evaluate on the first N test images only.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
@@ -52,14 +55,22 @@ pub fn run(args: &EvalArgs) -> CliResult {
     let net = &mf.network;
     let cfg = net.config();
     let n_out = cfg.layers[cfg.layers.len() - 1];
-    if n_out != CLASSES {
+    let dataset: DatasetId = match args.dataset {
+        Some(d) => d.into(),
+        None => mf.dataset().map_err(|e| Failure::runtime(format!("{}: {e}", args.model.display())))?,
+    };
+    let spec = dataset.spec();
+    if n_out != spec.classes() {
         return Err(Failure::runtime(format!(
-            "{}: the model has {n_out} outputs but MNIST has {CLASSES} classes",
-            args.model.display()
+            "{}: the model has {n_out} outputs but {} has {} classes",
+            args.model.display(),
+            spec.title,
+            spec.classes()
         )));
     }
-    let test = util::load_split(&args.data, Split::Test, args.limit)?;
-    let sp = if args.json { None } else { Some(util::spinner(format!("evaluating on {} test images", test.n))) };
+    let dir = util::data_dir(dataset, args.data.as_deref());
+    let test = util::load_split(dataset, &dir, Split::Test, args.limit)?;
+    let sp = if args.json { None } else { Some(util::spinner(format!("evaluating on {} test examples", test.len()))) };
     let start = Instant::now();
     let ev = evaluate(net, &test)?;
     let eval_s = start.elapsed().as_secs_f64();
@@ -73,6 +84,7 @@ pub fn run(args: &EvalArgs) -> CliResult {
     if args.json {
         let out = json!({
             "model": args.model.display().to_string(),
+            "dataset": dataset.name(),
             "layers": cfg.layers,
             "tau_I": cfg.tau_i,
             "t_out": cfg.t_out,
@@ -111,13 +123,30 @@ pub fn run(args: &EvalArgs) -> CliResult {
         let date = prov.get("date").map(|d| format!(", saved {d}")).unwrap_or_default();
         say!("training    {e} epochs{acc}{date}");
     }
-    say!("test images {}  ({:.2} s, {:.0} images/s)", ev.samples, eval_s, util::ratio(ev.samples as f64, eval_s));
+    if dataset.is_mnist() {
+        say!("test images {}  ({:.2} s, {:.0} images/s)", ev.samples, eval_s, util::ratio(ev.samples as f64, eval_s));
+    } else {
+        say!(
+            "test set    {} examples of {}  ({:.2} s, {:.0} examples/s)",
+            ev.samples,
+            spec.title,
+            eval_s,
+            util::ratio(ev.samples as f64, eval_s)
+        );
+    }
     say!();
     say!("accuracy    {:.2}%  ({} / {})", 100.0 * ev.accuracy(), ev.correct, ev.samples);
     say!("loss        {loss:.4}  (cross-entropy)");
-    for (row, digits) in [(0, 0..5), (1, 5..CLASSES)] {
-        let cells: Vec<String> = digits.map(|d| format!("{d}: {:5.1}%", 100.0 * per_class[d])).collect();
-        say!("{}{}", if row == 0 { "per digit   " } else { "            " }, cells.join("   "));
+    if dataset.is_mnist() {
+        for (row, digits) in [(0, 0..5), (1, 5..n_out)] {
+            let cells: Vec<String> = digits.map(|d| format!("{d}: {:5.1}%", 100.0 * per_class[d])).collect();
+            say!("{}{}", if row == 0 { "per digit   " } else { "            " }, cells.join("   "));
+        }
+    } else {
+        for (c, name) in spec.class_names.iter().enumerate() {
+            let head = if c == 0 { "per class   " } else { "            " };
+            say!("{head}{name:<12} {:5.1}%", 100.0 * per_class[c]);
+        }
     }
     say!();
     say!("hidden spikes per neuron per image  {:.3}", ev.mean_spikes);

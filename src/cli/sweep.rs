@@ -8,8 +8,7 @@ use crate::train::{set_threads, ModeArg};
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::Args;
 use multispike::checkpoint::Checkpoint;
-use multispike::data::mnist::{CLASSES, DIM};
-use multispike::data::{Dataset, Split};
+use multispike::data::{Examples, Samples, Split};
 use multispike::sweep::{self as sw, RunGroup, RunKey, SweepRow};
 use multispike::train::{evaluate, StepStats, TrainConfig, Trainer};
 use multispike::{Mode, NetConfig};
@@ -17,13 +16,14 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 use std::fs::OpenOptions;
-use std::io::{Read as _, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 const CSV: &str = "sweep.csv";
 const CONFIG: &str = "config.json";
 const CHECKPOINTS: &str = "checkpoints";
+const LOGS: &str = "logs";
 const PLOTS: [&str; 3] = ["accuracy_vs_tau.svg", "spikes_vs_tau.svg", "spike_hist.svg"];
 
 /// Options of `multispike sweep`.
@@ -101,7 +101,7 @@ pub struct SweepArgs {
 
 impl SweepArgs {
     /// The training configuration of one run (not yet validated).
-    fn train_config(&self, tau: f64, mode: Mode, seed: u64) -> TrainConfig {
+    fn train_config(&self, tau: f64, mode: Mode, seed: u64) -> CliResult<TrainConfig> {
         self.recipe.train_config(tau, mode, seed, self.epochs)
     }
 }
@@ -121,9 +121,11 @@ pub fn run(args: &SweepArgs) -> CliResult {
         write_atomic(&csv_path, format!("{}\n", sw::header()).as_bytes())?;
     }
 
-    let train = util::load_split(&args.recipe.data, Split::Train, args.recipe.train_limit)?;
-    let test = util::load_split(&args.recipe.data, Split::Test, args.recipe.test_limit)?;
-    let group = RunGroup { epochs: args.epochs as u64, train_samples: train.n as u64, test_samples: test.n as u64 };
+    let (dataset, dir) = (args.recipe.dataset(), args.recipe.data_dir());
+    let train = util::load_split(dataset, &dir, Split::Train, args.recipe.train_limit)?;
+    let test = util::load_split(dataset, &dir, Split::Test, args.recipe.test_limit)?;
+    let group =
+        RunGroup { epochs: args.epochs as u64, train_samples: train.len() as u64, test_samples: test.len() as u64 };
     let keys: Vec<RunKey> = plan
         .runs
         .iter()
@@ -148,8 +150,8 @@ pub fn run(args: &SweepArgs) -> CliResult {
         args.seeds,
         keys.len(),
         args.epochs,
-        train.n,
-        test.n,
+        train.len(),
+        test.len(),
         rayon::current_num_threads()
     );
     let skipped = keys.len() - todo.len();
@@ -166,13 +168,13 @@ pub fn run(args: &SweepArgs) -> CliResult {
         }
     }
     if !todo.is_empty() {
-        let fingerprint = multispike::data::fetch::sha256_hex(train.images.as_slice().chain(train.labels.as_slice()))
-            .context(|| "hashing the training data".into())?;
+        let fingerprint = train.fingerprint();
         std::fs::create_dir_all(&ckpt_dir).context(|| format!("cannot create {}", ckpt_dir.display()))?;
         for (i, key) in todo.iter().enumerate() {
             let label = format!("[{}/{}] tau_I {} {} seed {}", i + 1, todo.len(), key.tau_i, key.mode, key.seed);
-            let cfg = args.train_config(key.tau_i, key.mode, key.seed);
-            let row = train_one(&label, cfg, key, &train, &test, &ckpt_path(&ckpt_dir, key), &fingerprint)?;
+            let cfg = args.train_config(key.tau_i, key.mode, key.seed)?;
+            let paths = (ckpt_path(&ckpt_dir, key), log_path(&args.out, key));
+            let row = train_one(&label, cfg, key, &train, &test, &paths, &fingerprint)?;
             append_row(&csv_path, &row)?;
             let _ = std::fs::remove_file(ckpt_path(&ckpt_dir, key));
             say!("{label}: {}", summary(&row));
@@ -252,7 +254,8 @@ impl Plan {
         check_limit("--test-limit", args.recipe.test_limit)?;
         let mut taus: Vec<f64> = Vec::new();
         for &t in &args.taus {
-            let mut net = NetConfig::new(vec![DIM, 1, CLASSES], t, Mode::Multi);
+            let spec = args.recipe.dataset().spec();
+            let mut net = NetConfig::new(vec![spec.inputs, 1, spec.classes()], t, Mode::Multi);
             net.max_spikes = 1;
             net.validate().map_err(|e| match e {
                 multispike::Error::Config(m) => Failure::usage(format!("--taus {t}: {m}")),
@@ -272,7 +275,7 @@ impl Plan {
                 modes.push(m);
             }
         }
-        let cfg0 = args.train_config(taus[0], modes[0], args.seed0);
+        let cfg0 = args.train_config(taus[0], modes[0], args.seed0)?;
         cfg0.validate()?;
         let mut runs = Vec::new();
         for s in args.seed0..args.seed0 + args.seeds {
@@ -323,7 +326,7 @@ fn check_config(out: &Path, recipe: &Value) -> CliResult {
 
 /// Writes `<out>/config.json`: this command, the grid, the settings, and the commands of
 /// earlier invocations into the same directory.
-fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Dataset, test: &Dataset) -> CliResult {
+fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Examples, test: &Examples) -> CliResult {
     let path = out.join(CONFIG);
     let now = util::iso8601_utc(SystemTime::now());
     let command = util::command_line();
@@ -343,11 +346,11 @@ fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Dataset, test
         "seed0": args.seed0,
         "seeds": args.seeds,
         "epochs": args.epochs,
-        "data": args.recipe.data.display().to_string(),
+        "data": args.recipe.data_dir().display().to_string(),
         "train_limit": args.recipe.train_limit,
         "test_limit": args.recipe.test_limit,
-        "train_samples": train.n,
-        "test_samples": test.n,
+        "train_samples": train.len(),
+        "test_samples": test.len(),
         "threads": rayon::current_num_threads(),
         "cpu": util::cpu_model(),
         "recipe": plan.recipe,
@@ -427,6 +430,36 @@ fn ckpt_path(dir: &Path, k: &RunKey) -> PathBuf {
     dir.join(format!("tau{}-{}-seed{}.ckpt", k.tau_i, k.mode, k.seed))
 }
 
+/// The per-epoch log of a run: `<out>/logs/tau<τ>-<mode>-seed<s>-e<epochs>.jsonl`, one JSON line per
+/// epoch (training statistics and the test accuracy after it), kept after the run: with it the
+/// best epoch's test accuracy can be reported beside the final one (clearly labelled: selecting
+/// an epoch on the test set is biased).
+fn log_path(out: &Path, k: &RunKey) -> PathBuf {
+    out.join(LOGS).join(format!("tau{}-{}-seed{}-e{}.jsonl", k.tau_i, k.mode, k.seed, k.epochs))
+}
+
+/// Opens a run's log for appending after `epoch` finished epochs: lines of later epochs (written
+/// before an interruption that lost their checkpoint) are dropped first; a fresh run (`epoch` 0)
+/// starts an empty log.
+fn open_log(path: &Path, epoch: u64) -> CliResult<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let kept: String = match std::fs::read_to_string(path) {
+        Ok(text) if epoch > 0 => text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<Value>(l).ok().and_then(|v| v.get("epoch").and_then(Value::as_u64))
+                    .is_some_and(|e| e <= epoch)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect(),
+        _ => String::new(),
+    };
+    write_atomic(path, kept.as_bytes())?;
+    OpenOptions::new().append(true).open(path).context(|| format!("cannot open {}", path.display()))
+}
+
 /// Training statistics a checkpoint carries so that a resumed run reports the same row.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Progress {
@@ -481,24 +514,49 @@ fn train_one(
     label: &str,
     cfg: TrainConfig,
     key: &RunKey,
-    train: &Dataset,
-    test: &Dataset,
-    ckpt: &Path,
+    train: &Examples,
+    test: &Examples,
+    (ckpt, log): &(PathBuf, PathBuf),
     fingerprint: &str,
 ) -> CliResult<SweepRow> {
     let (mut trainer, mut progress) = start(&cfg, ckpt, fingerprint, label)?;
+    let mut log_file = open_log(log, trainer.epoch)?;
+    let n_hidden: usize = cfg.net.layers[1..cfg.net.layers.len() - 1].iter().sum();
+    let mut last_eval = None;
     let train_config = serde_json::to_string(&cfg).context(|| "serialising the training configuration".into())?;
     while (trainer.epoch as usize) < cfg.epochs {
         let epoch = trainer.epoch + 1;
-        let pb = util::sample_bar(train.n as u64, format!("{label} epoch {epoch}/{}", cfg.epochs));
+        let pb = util::sample_bar(train.len() as u64, format!("{label} epoch {epoch}/{}", cfg.epochs));
         let start = Instant::now();
         let stats = trainer.train_epoch(train, &mut |n, total| {
             pb.inc(n as u64);
             let s = total.samples.max(1) as f64;
             pb.set_message(format!("loss {:.4} acc {:.2}%", total.loss_sum / s, 100.0 * total.correct as f64 / s));
         })?;
-        progress.wall_s += start.elapsed().as_secs_f64();
+        let epoch_s = start.elapsed().as_secs_f64();
+        progress.wall_s += epoch_s;
         pb.finish_and_clear();
+        let eval_start = Instant::now();
+        let ev = evaluate(&trainer.net, test)?;
+        let eval_s = eval_start.elapsed().as_secs_f64();
+        let samples = stats.samples as f64;
+        let line = json!({
+            "epoch": epoch,
+            "loss": util::ratio(stats.loss_sum, samples),
+            "train_acc": util::ratio(stats.correct as f64, samples),
+            "test_acc": ev.accuracy(),
+            "test_loss": util::ratio(ev.loss_sum, ev.samples as f64),
+            "mean_spikes": util::ratio(stats.spikes as f64, samples * n_hidden as f64),
+            "test_mean_spikes": ev.mean_spikes,
+            "dead_fraction": util::ratio(stats.flagged as f64, stats.flag_slots as f64),
+            "silent_fraction": ev.silent_fraction,
+            "non_finite": stats.non_finite,
+            "guarded": stats.guarded,
+            "truncated": stats.truncated,
+            "wall_s": epoch_s,
+            "eval_s": eval_s,
+        });
+        writeln!(log_file, "{line}").and_then(|()| log_file.flush()).context(|| format!("cannot write {}", log.display()))?;
         progress.totals.merge(&stats);
         progress.last = stats;
         let metadata = [
@@ -516,12 +574,19 @@ fn train_one(
             metadata,
         };
         ck.save(ckpt)?;
+        last_eval = Some((ev, eval_s));
     }
-    let sp = util::spinner(format!("{label}: evaluating on {} test images", test.n));
-    let start = Instant::now();
-    let ev = evaluate(&trainer.net, test)?;
-    let eval_s = start.elapsed().as_secs_f64();
-    sp.finish_and_clear();
+    // The final evaluation is the last epoch's (or, for a run found complete, done now).
+    let (ev, eval_s) = match last_eval {
+        Some(e) => e,
+        None => {
+            let sp = util::spinner(format!("{label}: evaluating on {} test examples", test.len()));
+            let start = Instant::now();
+            let ev = evaluate(&trainer.net, test)?;
+            sp.finish_and_clear();
+            (ev, start.elapsed().as_secs_f64())
+        }
+    };
     let last = &progress.last;
     let tot = &progress.totals;
     let mut hist = ev.spike_hist.clone();

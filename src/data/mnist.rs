@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use super::catalog::{DatasetId, DatasetSpec};
 use super::idx::{self, Images};
 use crate::error::{Error, Result};
 
@@ -62,17 +63,31 @@ impl Dataset {
     /// Builds a data set from parsed IDX contents, checking what MNIST requires: 28x28 images,
     /// as many labels as images, labels 0 to 9. `name` appears in errors.
     pub fn from_idx(images: Images, labels: Vec<u8>, name: &str) -> Result<Dataset> {
+        Dataset::from_idx_of(DatasetId::Mnist.spec(), images, labels, name)
+    }
+
+    /// [`Dataset::from_idx`] for any image data set of the table: its image size and classes.
+    pub fn from_idx_of(spec: &DatasetSpec, images: Images, labels: Vec<u8>, name: &str) -> Result<Dataset> {
         let err = |msg: String| Error::Idx { path: name.to_string(), msg };
-        if (images.rows, images.cols) != (SIDE, SIDE) {
-            return Err(err(format!("images are {}x{}, MNIST images are {SIDE}x{SIDE}", images.rows, images.cols)));
+        let side = spec.image_side.unwrap_or(0);
+        if (images.rows, images.cols) != (side, side) {
+            return Err(err(format!(
+                "images are {}x{}, {} images are {side}x{side}",
+                images.rows, images.cols, spec.title
+            )));
         }
         if images.n != labels.len() {
             return Err(err(format!("{} images but {} labels", images.n, labels.len())));
         }
-        if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| usize::from(l) >= CLASSES) {
-            return Err(err(format!("label {l} at index {i} is not a digit 0 to 9")));
+        let classes = spec.classes();
+        if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| usize::from(l) >= classes) {
+            return Err(err(if spec.id == DatasetId::Mnist {
+                format!("label {l} at index {i} is not a digit 0 to 9")
+            } else {
+                format!("label {l} at index {i} is not a {} class 0 to {}", spec.title, classes - 1)
+            }));
         }
-        Ok(Dataset { images: images.pixels, labels, n: images.n, dim: DIM })
+        Ok(Dataset { images: images.pixels, labels, n: images.n, dim: side * side })
     }
 
     /// Parses MNIST from the bytes of an image file and a label file (each raw or gzip).
@@ -139,22 +154,30 @@ impl Dataset {
 
 /// Loads one split of MNIST from `dir`, accepting the usual file names (raw preferred to gzip).
 pub fn load_mnist(dir: &Path, split: Split) -> Result<Dataset> {
-    let images_path = find(dir, split, "images")?;
-    let labels_path = find(dir, split, "labels")?;
+    load_idx(DatasetId::Mnist.spec(), dir, split)
+}
+
+/// Loads one split of an IDX data set of the table (MNIST, Fashion-MNIST) from `dir`.
+pub fn load_idx(spec: &DatasetSpec, dir: &Path, split: Split) -> Result<Dataset> {
+    let images_path = find(spec, dir, split, "images")?;
+    let labels_path = find(spec, dir, split, "labels")?;
     let images = idx::read_images(&images_path)?;
     let labels = idx::read_labels(&labels_path)?;
     let name = format!("{} with {}", images_path.display(), labels_path.display());
-    Dataset::from_idx(images, labels, &name)
+    Dataset::from_idx_of(spec, images, labels, &name)
 }
 
 /// Finds the `kind` (`images` or `labels`) file of `split` in `dir`.
-fn find(dir: &Path, split: Split, kind: &str) -> Result<PathBuf> {
+fn find(spec: &DatasetSpec, dir: &Path, split: Split, kind: &str) -> Result<PathBuf> {
     let names = split.candidates(kind);
     names.iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
         let msg = format!(
-            "no MNIST {} {kind} file (looked for {}); run `multispike fetch-mnist` to download MNIST",
+            "no {} {} {kind} file (looked for {}); run `{}` to download {}",
+            spec.title,
             split.prefix(),
-            names.join(", ")
+            names.join(", "),
+            spec.fetch_hint(),
+            spec.title
         );
         Error::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, msg))
     })
