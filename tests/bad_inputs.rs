@@ -251,6 +251,14 @@ fn bad_input_table() {
         let cli = e.eval(&format!("{key}.safetensors"), &bytes);
         e.row(what, Some(cli), js);
     }
+    let bytes = rewrite(&good, |m, _| {
+        m.insert("dataset".into(), "cifar-10".into());
+    });
+    let cli = e.eval("dataset.safetensors", &bytes);
+    e.row("unknown data set in the model metadata", Some(cli), None);
+    let p = e.file("mnist-shaped.safetensors", &good);
+    let cli = e.cli(&["eval", s(&p), "--dataset", "yin-yang"]);
+    e.row("an MNIST-shaped model evaluated on Yin-Yang", Some(cli), None);
     let big = e.dir.join("big.safetensors");
     std::fs::File::create(&big).unwrap().set_len(model_file::MAX_FILE_BYTES + 1).unwrap(); // sparse
     let cli = e.cli(&["eval", s(&big), "--data", s(&e.data)]);
@@ -320,6 +328,18 @@ fn bad_input_table() {
             r#"{"init_mean":5e108}"#,
         ),
         ("misspelt key", vec![], "new Trainer({ tua_I: 0.8 })", r#"{"tua_I":0.8}"#),
+        (
+            "unknown data set",
+            vec!["--dataset", "cifar-10"],
+            "new Trainer({ dataset: 'cifar-10' })",
+            r#"{"dataset":"cifar-10"}"#,
+        ),
+        (
+            "Yin-Yang in the Train page (it is generated, not sharded)",
+            vec![],
+            "new Trainer({ dataset: 'yin-yang' })",
+            r#"{"dataset":"yin-yang"}"#,
+        ),
         ("layers given as a string", vec![], "new Trainer({ layers: '784,400,10' })", r#"{"layers":"784,400,10"}"#),
     ];
     for (what, flags, js_call, json) in trainer_rows {

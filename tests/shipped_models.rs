@@ -1,17 +1,23 @@
 //! The pretrained models shipped in `www/models/` load, carry the documented metadata, and
-//! reproduce their recorded test accuracy (full 10k MNIST test set, recorded precision) to within
-//! 2 images.
+//! reproduce their recorded test accuracy (full 10k test set of their data set, recorded
+//! precision) to within 2 images.
 //!
-//! Needs MNIST in `data/mnist` (`multispike fetch-mnist`); without it the accuracy part is skipped
-//! with a message, unless `MULTISPIKE_REQUIRE_DATA=1` (set by `scripts/test.sh`), where it fails.
+//! Needs MNIST in `data/mnist` and Fashion-MNIST in `data/fashion-mnist` (`multispike fetch
+//! --dataset …`); without them the accuracy part is skipped with a message, unless
+//! `MULTISPIKE_REQUIRE_DATA=1` (set by `scripts/test.sh`), where it fails.
 
-use multispike::data::mnist::{load_mnist, Split};
+use multispike::data::{load_idx, DatasetId, Split};
 use multispike::model_file;
 use multispike::{Mode, Precision};
 use std::path::Path;
 
-const SHIPPED: [(&str, Mode); 2] =
-    [("mnist-784-400-10-multi.safetensors", Mode::Multi), ("mnist-784-400-10-single.safetensors", Mode::Single)];
+/// File, mode, data set, and the accuracy it must have recorded at least.
+const SHIPPED: [(&str, Mode, DatasetId, f64); 4] = [
+    ("mnist-784-400-10-multi.safetensors", Mode::Multi, DatasetId::Mnist, 0.98),
+    ("mnist-784-400-10-single.safetensors", Mode::Single, DatasetId::Mnist, 0.97),
+    ("fashion-mnist-784-400-10-multi.safetensors", Mode::Multi, DatasetId::FashionMnist, 0.87),
+    ("fashion-mnist-784-400-10-single.safetensors", Mode::Single, DatasetId::FashionMnist, 0.85),
+];
 
 const REQUIRED_KEYS: [&str; 14] = [
     "format",
@@ -33,17 +39,19 @@ const REQUIRED_KEYS: [&str; 14] = [
 #[test]
 fn shipped_models_load_and_reproduce_their_accuracy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let test = match load_mnist(&root.join("data/mnist"), Split::Test) {
-        Ok(t) => Some(t),
-        Err(e) if std::env::var_os("MULTISPIKE_REQUIRE_DATA").is_none() => {
-            eprintln!("accuracy check skipped: {e}");
-            None
-        }
-        Err(e) => panic!("MNIST is required here: {e}"),
-    };
-    for (name, mode) in SHIPPED {
+    for (name, mode, dataset, floor) in SHIPPED {
+        let spec = dataset.spec();
+        let test = match load_idx(spec, &root.join(spec.default_dir), Split::Test) {
+            Ok(t) => Some(t),
+            Err(e) if std::env::var_os("MULTISPIKE_REQUIRE_DATA").is_none() => {
+                eprintln!("{name}: accuracy check skipped: {e}");
+                None
+            }
+            Err(e) => panic!("{} is required here: {e}", spec.title),
+        };
         let path = root.join("www/models").join(name);
         let mut mf = model_file::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(mf.dataset().unwrap(), dataset, "{name}: its dataset metadata");
         for k in REQUIRED_KEYS {
             assert!(mf.metadata.contains_key(k), "{name}: metadata lacks {k}");
         }
@@ -55,7 +63,6 @@ fn shipped_models_load_and_reproduce_their_accuracy() {
         let recorded: f64 = mf.metadata["test_accuracy"].parse().unwrap();
         let epochs: usize = mf.metadata["epochs"].parse().unwrap();
         assert!((1..=100).contains(&epochs), "{name}: {epochs} epochs");
-        let floor = if mode == Mode::Multi { 0.98 } else { 0.97 };
         assert!(recorded >= floor, "{name}: recorded accuracy {recorded} below {floor}");
         if let Some(test) = &test {
             let precision: Precision = mf.metadata["precision"].parse().unwrap();
