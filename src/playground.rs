@@ -76,15 +76,7 @@ impl PlaygroundConfig {
     /// Parses a JSON object; unknown keys and `null` (JS `NaN`/`±Infinity`) are errors naming
     /// the key.
     pub fn from_json(json: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
-        if let Some(obj) = value.as_object() {
-            if let Some((key, _)) = obj.iter().find(|(_, v)| v.is_null()) {
-                return Err(Error::Config(format!(
-                    "{key} is null or not a finite number (NaN and ±Infinity arrive as null); a number is required"
-                )));
-            }
-        }
-        serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
+        crate::session::config_from_json(json)
     }
 
     /// The validated training configuration (5 inputs, the hidden layers, 3 outputs).
@@ -284,11 +276,15 @@ impl Playground {
         if !(x.is_finite() && y.is_finite() && (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)) {
             return Err(Error::Shape(format!("the point ({x}, {y}) is not in the unit square")));
         }
-        let t_out = self.trainer.net.config().t_out;
-        let times: Vec<f64> = yinyang::encode(x, y).iter().map(|u| u * t_out).collect();
-        let p = traces::predict_times(&self.trainer.net, &times, points)?;
+        let p = traces::predict_times(&self.trainer.net, &self.input_times(x, y), points)?;
         let truth = yinyang::inside(x, y).then(|| yinyang::which_class(x, y));
         Ok((p, truth))
+    }
+
+    /// The input spike times of the point (x, y): x, y, 1−x, 1−y, bias (absolute times).
+    pub fn input_times(&self, x: f64, y: f64) -> Vec<f64> {
+        let t_out = self.trainer.net.config().t_out;
+        yinyang::encode(x, y).iter().map(|u| u * t_out).collect()
     }
 
     /// The current network as a model file (dataset `yin-yang` in its metadata).

@@ -102,16 +102,23 @@ impl SessionConfig {
     /// A key whose value is `null` is an error naming the key: that is what JavaScript's `NaN`
     /// and `±Infinity` become in JSON (`JSON.stringify({ tau_I: NaN })` is `{"tau_I":null}`).
     pub fn from_json(json: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
-        if let Some(obj) = value.as_object() {
-            if let Some((key, _)) = obj.iter().find(|(_, v)| v.is_null()) {
-                return Err(Error::Config(format!(
-                    "{key} is null or not a finite number (NaN and ±Infinity arrive as null); a number is required"
-                )));
-            }
-        }
-        serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
+        config_from_json(json)
     }
+}
+
+/// Parses a configuration object given as JSON: unknown keys are an error naming the key (when
+/// the type denies them), and so is a key whose value is `null`, which is what JavaScript's `NaN`
+/// and `±Infinity` become in JSON (`JSON.stringify({ tau_I: NaN })` is `{"tau_I":null}`).
+pub fn config_from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
+    if let Some(obj) = value.as_object() {
+        if let Some((key, _)) = obj.iter().find(|(_, v)| v.is_null()) {
+            return Err(Error::Config(format!(
+                "{key} is null or not a finite number (NaN and ±Infinity arrive as null); a number is required"
+            )));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
 }
 
 /// Statistics of a slice of training steps, as shown in the browser.

@@ -306,6 +306,8 @@ struct PointPrediction<'a> {
     prediction: &'a traces::Prediction,
     /// The point's class in the data set (`null` outside the big circle).
     truth: Option<u8>,
+    /// Its five input spike times (x, y, 1−x, 1−y, bias), as the engine encoded them.
+    input_times: Vec<f64>,
 }
 
 #[wasm_bindgen]
@@ -353,10 +355,12 @@ impl YinYang {
     }
 
     /// Spike raster, output traces (`points` grid times) and probabilities of the point (x, y),
-    /// with its true class `truth` and the decision `decided` (`null` on a tie).
+    /// with its true class `truth`, the decision `decided` (`null` on a tie) and its
+    /// `input_times`.
     pub fn predict(&self, x: f64, y: f64, points: usize) -> Result<JsValue, JsError> {
         let (p, truth) = self.inner.predict(x, y, points)?;
-        to_js(&PointPrediction { prediction: &p, truth })
+        let input_times = self.inner.input_times(x, y);
+        to_js(&PointPrediction { prediction: &p, truth, input_times })
     }
 
     /// The current network as a model file (dataset `yin-yang` in its metadata).

@@ -52,13 +52,10 @@ async function loadFirstModel() {
   throw last ?? new Error('no model');
 }
 
-/** The first test image from the test shard (gzip, inflated with DecompressionStream). */
+/** Test image `k` of MNIST's test split (the worker reads the shard its manifest lists). */
 async function testDigit(k = 0) {
-  const r = await fetch('data/test-00.mshd.gz');
-  if (!r.ok) throw new Error(`test shard: HTTP ${r.status}`);
-  const raw = new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-  const n = new DataView(raw.buffer).getUint32(8, true);
-  return { label: raw[16 + k], pixels: raw.slice(16 + n + k * 784, 16 + n + (k + 1) * 784) };
+  const { label, pixels } = await rpc('testImage', { index: k });
+  return { label, pixels };
 }
 
 function drawDigit(canvas, pixels) {

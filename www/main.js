@@ -1,4 +1,5 @@
-// Shared by every page: starts the page's one engine Worker (worker.js), decides the build
+// Shared by every page: starts the page's one engine Worker (worker.js, or the script named by
+// the `data-worker` attribute of <html>, e.g. playground-worker.js), decides the build
 // (threads when the page is cross-origin isolated, through real COOP/COEP headers or
 // coi-serviceworker; else single-threaded with a visible notice and a console warning), shows
 // the engine mode in the header, and exposes `window.multispike = { rpc, on, ready, … }` for the
@@ -10,7 +11,11 @@ export const params = new URLSearchParams(location.search);
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// One Worker per page and model: the page's <html data-worker="…"> names it (a script next to
+// this file; default worker.js, the engine of the image pages).
+const WORKER = document.documentElement.dataset.worker || 'worker.js';
+if (!/^[\w-]+\.js$/.test(WORKER)) throw new Error(`data-worker must name a script next to main.js, got ${WORKER}`);
+const worker = new Worker(new URL(`./${WORKER}`, import.meta.url), { type: 'module' });
 let nextId = 1;
 const pending = new Map();
 const listeners = new Map();
@@ -158,6 +163,7 @@ export function escapeHtml(s) {
 export function describeModel(m) {
   const md = m.metadata ?? {};
   const parts = [];
+  if (m.dataset?.title) parts.push(m.dataset.title);
   parts.push(md.layers ? md.layers.replaceAll(',', '-') : m.layers.join('-'));
   parts.push(`τ_I ${md.tau_I ?? m.tauI}`);
   parts.push(`${md.mode ?? '?'}-spike`);
@@ -187,7 +193,10 @@ export function download(bytes, name, type = 'application/octet-stream') {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** The shipped MNIST models (the Draw page's picker). */
 export const SHIPPED = [
   { key: 'multi', url: 'models/mnist-784-400-10-multi.safetensors', label: 'Multi-spike (shipped)' },
   { key: 'single', url: 'models/mnist-784-400-10-single.safetensors', label: 'Single-spike (shipped)' },
 ];
+/** Shipped models of the other data sets (listed on the home page). */
+export const SHIPPED_OTHER = [{ key: 'fashion-multi', url: 'models/fashion-mnist-784-400-10-multi.safetensors', label: 'Fashion-MNIST multi-spike (shipped)' }];

