@@ -472,6 +472,7 @@ async function sweepRun(o) {
 
 serve({
   datasets: () => datasets(),
+  randomSeed: () => api.randomSeed(),
   async loadModel({ url, bytes, name }) {
     return loadModel(bytes ?? (await fetchBytes(url)), name);
   },

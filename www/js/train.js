@@ -437,6 +437,9 @@ app(async (info) => {
   if (table.some((d) => d.name === want)) sel.value = want;
   sel.onchange = showDataHint;
   showDataHint();
+  $('#random-seed').onclick = async () => {
+    form.elements.seed.value = String(await rpc('randomSeed')); // recorded in the model's metadata
+  };
   listen();
   redraw();
   form.onsubmit = async (e) => {
