@@ -56,7 +56,8 @@ CSV columns (one row per run):
 
 Plots (SVG, written after the sweep; --plot-only re-renders them from the CSV alone):
   accuracy_vs_tau.svg  test accuracy vs tau_I per mode (mean +- s.e. over seeds), with the paper's
-                       values (multi 98.43% at tau_I = 0.8; tau_I -> infinity: 98.23% / 97.96%)
+                       values (Table I at tau_I = 0.8: multi 98.43%, single 97.99%; tau_I -> infinity:
+                       98.23% / 97.96%), and a zoomed panel when some tau_I is far below them
   spikes_vs_tau.svg    mean spikes per hidden neuron vs tau_I per mode, dashed line at 1 (Fig. 4)
   spike_hist.svg       spike-count histograms of the multi mode at the smallest tau_I, 0.8 (or the
                        middle one) and the largest (Fig. 3), as fractions
@@ -647,6 +648,8 @@ fn mode_color(m: Mode) -> RGBColor {
 /// The paper's values (Table I, Fig. 5 text): multi-spike at τ_I = 0.8, and both modes' large-τ_I
 /// (non-leaky) limits, in percent.
 const PAPER_MULTI_BEST: (f64, f64, f64) = (0.8, 98.43, 0.05);
+/// The paper's single-spike τ_I = 0.8 row of Table I, in percent.
+const PAPER_SINGLE_08: (f64, f64, f64) = (0.8, 97.99, 0.06);
 const PAPER_LIMIT_MULTI: f64 = 98.23;
 const PAPER_LIMIT_SINGLE: f64 = 97.96;
 /// The paper's large-τ_I limits of the mean spikes per neuron (Fig. 4 text, approximate).
@@ -809,16 +812,71 @@ fn draw_mode_curves(chart: &mut TauChart, curves: &[(Mode, Vec<sw::Point>)]) -> 
     Ok(())
 }
 
+/// What the accuracy panels share: the curves, the paper's reference lines and points, the x axis.
+struct AccuracyPanel<'a> {
+    curves: &'a [(Mode, Vec<sw::Point>)],
+    refs: &'a [(Glyph, String, f64)],
+    /// The paper's Table I points at τ_I = 0.8 that apply (multi and/or single), (τ, %, s.e.).
+    points: &'a [(f64, f64, f64)],
+    x_taus: &'a [f64],
+}
+
+/// One accuracy chart on `area` over `y0..y1`; points outside that range are left out (the
+/// zoomed panel).
+fn draw_accuracy_panel(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    p: &AccuracyPanel,
+    (y0, y1): (f64, f64),
+    caption: String,
+) -> PlotResult {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 17))
+        .margin(14)
+        .margin_right(28)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(tau_axis(p.x_taus), y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("τ_I  (in units of t_out = 1; τ_V = τ_I / 2), log scale")
+        .y_desc("test accuracy (%)")
+        .x_label_formatter(&|x| fmt_tau(*x))
+        .y_label_formatter(&|y| if y1 - y0 < 10.0 { format!("{y:.1}") } else { format!("{y:.0}") })
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
+        .draw()?;
+    let (xa, xb) = (p.x_taus[0] / 1.35, p.x_taus[p.x_taus.len() - 1] * 1.35);
+    for (g, _, y) in p.refs {
+        if let Glyph::Dashed(c) = g {
+            chart.draw_series(DashedLineSeries::new(vec![(xa, *y), (xb, *y)], 8, 5, c.mix(0.8).stroke_width(2)))?;
+        }
+    }
+    for &(x, y, se) in p.points {
+        chart.draw_series(std::iter::once(ErrorBar::new_vertical(x, y - se, y, y + se, REF_COLOR.stroke_width(1), 8)))?;
+        chart.draw_series(std::iter::once(Cross::new((x, y), 7, REF_COLOR.stroke_width(2))))?;
+    }
+    let inside: Vec<(Mode, Vec<sw::Point>)> = p
+        .curves
+        .iter()
+        .map(|(m, c)| (*m, c.iter().filter(|q| q.mean >= y0 && q.mean <= y1).cloned().collect()))
+        .collect();
+    draw_mode_curves(&mut chart, &inside)
+}
+
 fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
     let curves: Vec<(Mode, Vec<sw::Point>)> =
         d.modes.iter().map(|&m| (m, sw::curve(&d.rows, m, |r| 100.0 * r.test_accuracy))).collect();
     let mut refs: Vec<(Glyph, String, f64)> = Vec::new();
+    let mut points = Vec::new();
     if d.modes.contains(&Mode::Multi) {
         refs.push((
             Glyph::Dashed(MULTI_COLOR),
             format!("paper: multi, τ_I → ∞ (non-leaky), {PAPER_LIMIT_MULTI}%"),
             PAPER_LIMIT_MULTI,
         ));
+        points.push(PAPER_MULTI_BEST);
     }
     if d.modes.contains(&Mode::Single) {
         refs.push((
@@ -826,69 +884,49 @@ fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
             format!("paper: single, τ_I → ∞ (non-leaky), {PAPER_LIMIT_SINGLE}%"),
             PAPER_LIMIT_SINGLE,
         ));
+        points.push(PAPER_SINGLE_08);
     }
     let mut x_taus = d.taus.clone();
-    let show_best = d.modes.contains(&Mode::Multi);
-    if show_best && !x_taus.contains(&PAPER_MULTI_BEST.0) {
+    if !points.is_empty() && !x_taus.contains(&PAPER_MULTI_BEST.0) {
         x_taus.push(PAPER_MULTI_BEST.0);
         x_taus.sort_by(f64::total_cmp);
     }
-    let values = curves
-        .iter()
-        .flat_map(|(_, c)| c.iter().flat_map(|p| [p.mean - p.se, p.mean + p.se]))
-        .chain(refs.iter().map(|r| r.2))
-        .chain(show_best.then_some(PAPER_MULTI_BEST.1 + PAPER_MULTI_BEST.2));
-    let (y0, y1) = padded(values, 1.0, (0.0, 100.0));
+    let data_values = || curves.iter().flat_map(|(_, c)| c.iter().flat_map(|p| [p.mean - p.se, p.mean + p.se]));
+    let ref_values = || refs.iter().map(|r| r.2).chain(points.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]));
+    let (y0, y1) = padded(data_values().chain(ref_values()), 1.0, (0.0, 100.0));
+    // A zoomed panel of the region near the paper's values when the full range hides it (some
+    // τ_I far below, e.g. the collapse at small τ_I).
+    let zoom = (y1 - y0 > 10.0).then(|| {
+        let near = data_values().filter(|v| *v >= 90.0).chain(ref_values());
+        padded(near, 1.0, (0.0, 100.0))
+    });
+    let panel = AccuracyPanel { curves: &curves, refs: &refs, points: &points, x_taus: &x_taus };
+    let width = if zoom.is_some() { 1500 } else { 900 };
 
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (900, 660)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (width, 660)).into_drawing_area();
         root.fill(&WHITE)?;
         let (top, bottom) = root.split_vertically(570);
-        let mut chart = ChartBuilder::on(&top)
-            .caption(format!("MNIST test accuracy vs τ_I  ({})", d.subtitle), (FONT, 17))
-            .margin(14)
-            .margin_right(28)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(tau_axis(&x_taus), y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc("τ_I  (synaptic time constant, in units of t_out = 1; τ_V = τ_I / 2), log scale")
-            .y_desc("test accuracy (%)")
-            .x_label_formatter(&|x| fmt_tau(*x))
-            .y_label_formatter(&|y| format!("{y:.1}"))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
-        let (xa, xb) = (x_taus[0] / 1.35, x_taus[x_taus.len() - 1] * 1.35);
-        for (g, _, y) in &refs {
-            if let Glyph::Dashed(c) = g {
-                chart.draw_series(DashedLineSeries::new(vec![(xa, *y), (xb, *y)], 8, 5, c.mix(0.8).stroke_width(2)))?;
+        let title = format!("MNIST test accuracy vs τ_I  ({})", d.subtitle);
+        match zoom {
+            None => draw_accuracy_panel(&top, &panel, (y0, y1), title)?,
+            Some(z) => {
+                let (left, right) = top.split_horizontally(width / 2);
+                draw_accuracy_panel(&left, &panel, (y0, y1), title)?;
+                draw_accuracy_panel(&right, &panel, z, format!("zoom: {:.1}–{:.1} % (points below left out)", z.0, z.1))?;
             }
         }
-        if show_best {
-            let (x, y, se) = PAPER_MULTI_BEST;
-            chart.draw_series(std::iter::once(ErrorBar::new_vertical(
-                x,
-                y - se,
-                y,
-                y + se,
-                REF_COLOR.stroke_width(1),
-                8,
-            )))?;
-            chart.draw_series(std::iter::once(Cross::new((x, y), 7, REF_COLOR.stroke_width(2))))?;
-        }
-        draw_mode_curves(&mut chart, &curves)?;
         let mut legend: Vec<(Glyph, String)> = d
             .modes
             .iter()
             .map(|&m| (Glyph::Series(m), format!("this run: {m}-spike ({})", seeds_note(d.max_seeds))))
             .collect();
-        if show_best {
-            legend.push((Glyph::Star(REF_COLOR), "paper: multi, τ_I = 0.8 (best), 98.43 ± 0.05%".to_string()));
+        if d.modes.contains(&Mode::Multi) {
+            legend.push((Glyph::Star(REF_COLOR), "paper (Table I): multi, τ_I = 0.8 (its best), 98.43 ± 0.05%".to_string()));
+        }
+        if d.modes.contains(&Mode::Single) {
+            legend.push((Glyph::Star(REF_COLOR), "paper (Table I): single, τ_I = 0.8, 97.99 ± 0.06%".to_string()));
         }
         legend.extend(refs.into_iter().map(|(g, t, _)| (g, t)));
         draw_legend(&bottom, &legend)?;
