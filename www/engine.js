@@ -1,34 +1,18 @@
-// Engine check page (engine.html), independent of the app's page code: starts its own instance of
-// the engine worker (worker.js, the same one the app's pages use), reports which build runs
-// (threads, isolation), loads the model, predicts a test digit and whatever is drawn on the
-// canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it.
+// Engine check page (engine.html), independent of the app's pages (none of main.js: no header,
+// no coi-serviceworker, no isolation handling): starts its own instance of the engine worker
+// (worker.js, the same one the app's pages use) through the shared client (js/rpc.js), reports
+// which build runs (threads, isolation), loads the model, predicts a test digit and whatever is
+// drawn on the canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it (window.multispike.rpc,
+// window.multispike.ready → { info, model, testPrediction, testLabel }).
 // URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
 // model=<url> (default: the shipped model, else the development model made by scripts/setup.sh).
+import { drawImage28 } from './js/image28.js';
+import { connect } from './js/rpc.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-let nextId = 1;
-const pending = new Map();
-worker.onmessage = (ev) => {
-  const { id, ok, result, error } = ev.data;
-  const p = pending.get(id);
-  if (!p) return; // an event (download progress …), not a response
-  pending.delete(id);
-  if (ok) p.resolve(result);
-  else p.reject(new Error(error));
-};
-worker.onerror = (e) => setStatus(`worker error: ${e.message}`, true);
-
-/** One request to the worker; resolves with its result, rejects with its error. */
-function rpc(type, args = {}, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, type, ...args }, transfer);
-  });
-}
+const { rpc } = connect(new URL('./worker.js', import.meta.url), (message) => setStatus(`worker error: ${message}`, true));
 
 function setStatus(text, bad = false) {
   const s = $('status');
@@ -58,14 +42,7 @@ async function testDigit(k = 0) {
   return { label, pixels };
 }
 
-function drawDigit(canvas, pixels) {
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    img.data.set([255 - pixels[i], 255 - pixels[i], 255 - pixels[i], 255], 4 * i);
-  }
-  ctx.putImageData(img, 0, 0);
-}
+const drawDigit = (canvas, pixels) => drawImage28(canvas, pixels, { ink: 'dark' });
 
 function showPrediction(p, where) {
   const el = $(where);

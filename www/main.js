@@ -1,53 +1,29 @@
-// Shared by every page: starts the page's one engine Worker (worker.js, or the script named by
-// the `data-worker` attribute of <html>, e.g. playground-worker.js), decides the build
-// (threads when the page is cross-origin isolated, through real COOP/COEP headers or
-// coi-serviceworker; else single-threaded with a visible notice and a console warning), shows
-// the engine mode in the header, and exposes `window.multispike = { rpc, on, ready, … }` for the
-// page scripts, the end-to-end tests and the benchmark.
+// Shared by every app page: adds the page's header, nav and footer (js/chrome.js, from the page
+// list js/pages.js), starts the page's one engine Worker (worker.js, or the script named by the
+// `data-worker` attribute of <html>, e.g. playground-worker.js) with the client of js/rpc.js,
+// decides the build (threads when the page is cross-origin isolated, through real COOP/COEP
+// headers or coi-serviceworker; else single-threaded with a visible notice and a console
+// warning), shows the engine mode in the header, and exposes `window.multispike = { rpc, on,
+// ready, … }` for the page scripts, the end-to-end tests and the benchmark.
 // URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
 // nocoi (do not use the service worker).
+import { renderChrome } from './js/chrome.js';
+import { connect } from './js/rpc.js';
 
 export const params = new URLSearchParams(location.search);
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
+renderChrome();
+
 // One Worker per page and model: the page's <html data-worker="…"> names it (a script next to
 // this file; default worker.js, the engine of the image pages).
 const WORKER = document.documentElement.dataset.worker || 'worker.js';
 if (!/^[\w-]+\.js$/.test(WORKER)) throw new Error(`data-worker must name a script next to main.js, got ${WORKER}`);
-const worker = new Worker(new URL(`./${WORKER}`, import.meta.url), { type: 'module' });
-let nextId = 1;
-const pending = new Map();
-const listeners = new Map();
-worker.onmessage = (ev) => {
-  const d = ev.data;
-  if (d.event) {
-    for (const f of listeners.get(d.event) ?? []) f(d);
-    for (const f of listeners.get('*') ?? []) f(d);
-    return;
-  }
-  const p = pending.get(d.id);
-  pending.delete(d.id);
-  if (!p) return;
-  if (d.ok) p.resolve(d.result);
-  else p.reject(new Error(d.error));
-};
-worker.onerror = (e) => notice(`The engine worker failed: ${e.message ?? 'unknown error'}.`, 'error');
-
-/** One request to the worker; resolves with its result, rejects with its error. */
-export function rpc(type, args = {}, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, type, ...args }, transfer);
-  });
-}
-
-/** Subscribes to worker events (`progress`, `epoch`, `done`, …; '*' for all). */
-export function on(name, f) {
-  if (!listeners.has(name)) listeners.set(name, []);
-  listeners.get(name).push(f);
-}
+/** `rpc(type, args, transfer)`: one request to the worker; `on(event, f)`: its events ('*' for all). */
+export const { rpc, on } = connect(new URL(`./${WORKER}`, import.meta.url), (message) =>
+  notice(`The engine worker failed: ${message}.`, 'error'),
+);
 
 /** Shows a notice under the header (kind: info | warn | error). */
 export function notice(html, kind = 'warn') {

@@ -396,17 +396,3 @@ export function rasterChart(canvas, opts) {
   remember(canvas, draw);
   return drawn;
 }
-
-/** Draws a 28×28 image (0 = background) as MNIST shows it: white ink on black. */
-export function drawPixels(canvas, pixels) {
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = pixels ? pixels[i] : 0;
-    img.data[4 * i] = v;
-    img.data[4 * i + 1] = v;
-    img.data[4 * i + 2] = v;
-    img.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-}

@@ -2,7 +2,8 @@
 // the 28×28 image the engine makes of the drawing (Rust `preprocess`), probabilities, the hidden
 // spike raster and the membrane traces — all computed in the engine's Worker.
 import { $, SHIPPED, app, decided, describeModel, escapeHtml, pct, rpc } from '../main.js';
-import { PALETTE, drawPixels, lineChart } from './charts.js';
+import { PALETTE, lineChart } from './charts.js';
+import { drawImage28 } from './image28.js';
 import * as store from './store.js';
 
 const canvas = $('#draw-canvas');
@@ -29,18 +30,6 @@ function size() {
   }
 }
 
-function testImageCanvas() {
-  const c = document.createElement('canvas');
-  c.width = c.height = 28;
-  const x = c.getContext('2d');
-  const img = x.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    img.data[4 * i + 3] = test.pixels[i];
-  }
-  x.putImageData(img, 0, 0);
-  return c;
-}
-
 function strokePath(ctx, s, side) {
   const pts = s.points;
   ctx.beginPath();
@@ -64,11 +53,7 @@ function strokePath(ctx, s, side) {
 /** Draws the test image (if any) and every stroke on `ctx` (a square of `side` px, transparent). */
 function render(ctx, side) {
   ctx.clearRect(0, 0, side, side);
-  if (test) {
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(testImageCanvas(), 0, 0, side, side);
-  }
+  if (test) drawImage28(ctx, test.pixels, { scale: side / 28, ink: 'alpha', smooth: true });
   ctx.strokeStyle = ctx.fillStyle = '#111';
   ctx.lineWidth = STROKE * side;
   ctx.lineCap = ctx.lineJoin = 'round';
@@ -235,7 +220,7 @@ function setupBars() {
 }
 
 function show(pixels, p, roundtrip, preprocess) {
-  drawPixels($('#preview'), pixels);
+  drawImage28($('#preview'), pixels);
   const pred = $('#prediction');
   const ok = p && decided(p) && pixels && pixels.some((v) => v > 0);
   pred.textContent = ok ? String(p.class) : '?';

@@ -1,0 +1,45 @@
+// The client of an engine Worker (worker.js, playground-worker.js; see worker-core.js): numbered
+// requests, each answered by { id, ok, result | error }, and events { event, … } handed to their
+// subscribers. main.js (every app page) and engine.js (the engine check page) use it.
+
+/**
+ * Starts the module Worker at `url`; returns { worker, rpc, on }. `onError(message)` hears the
+ * worker itself failing (a script that does not load, an uncaught error).
+ */
+export function connect(url, onError) {
+  const worker = new Worker(url, { type: 'module' });
+  let nextId = 1;
+  const pending = new Map();
+  const listeners = new Map();
+  worker.onmessage = (ev) => {
+    const d = ev.data;
+    if (d.event) {
+      for (const f of listeners.get(d.event) ?? []) f(d);
+      for (const f of listeners.get('*') ?? []) f(d);
+      return;
+    }
+    const p = pending.get(d.id);
+    pending.delete(d.id);
+    if (!p) return;
+    if (d.ok) p.resolve(d.result);
+    else p.reject(new Error(d.error));
+  };
+  worker.onerror = (e) => onError?.(e.message ?? 'unknown error');
+
+  /** One request to the worker; resolves with its result, rejects with its error. */
+  function rpc(type, args = {}, transfer = []) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, type, ...args }, transfer);
+    });
+  }
+
+  /** Subscribes to worker events (`progress`, `epoch`, `done`, …; '*' for all). */
+  function on(name, f) {
+    if (!listeners.has(name)) listeners.set(name, []);
+    listeners.get(name).push(f);
+  }
+
+  return { worker, rpc, on };
+}
