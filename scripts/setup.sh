@@ -2,7 +2,7 @@
 # README command 1: from a fresh clone (Debian with Rust, Node and Python) to the running page.
 # Installs what is missing (wasm32 target, nightly rust-src, wasm-bindgen CLI pinned to
 # Cargo.lock, npm packages, Debian chromium + chromium-driver for the browser tests), fetches
-# MNIST, builds the shards and both WebAssembly packages, then serves www/ on 127.0.0.1 with
+# MNIST and Fashion-MNIST (scripts/fetch-data.sh), builds the shards and both WebAssembly packages, then serves www/ on 127.0.0.1 with
 # COOP/COEP and prints the URL. Idempotent: a second run only checks and rebuilds what changed.
 #
 #   bash scripts/setup.sh [--port 8080] [--no-isolation]   # … and serve (Ctrl-C stops)
