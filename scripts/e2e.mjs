@@ -533,6 +533,11 @@ async function main() {
       const { page, errors } = await open(browser, `${iso.url}tau.html`);
       // the page's defaults: τ_I 0.1 … 6.4 (7 values) × 2 modes, 784-100-10, 10,000 images, 1 epoch
       const taus = (await page.inputValue('input[name=taus]')).split(',').length;
+      // the reference study (www/tau-study.json): the paper's Table I points and the CLI sweeps
+      const ref = await page.evaluate(() => window.multispike.reference());
+      assert(ref?.paper.points.length === 2 && ref.studies.length >= 1 && ref.studies.every((s) => s.rows.length > 0), `tau-study.json ${JSON.stringify(ref)?.slice(0, 200)}`);
+      await page.check('#tau-zoom');
+      await page.uncheck('#tau-zoom');
       await page.click('#tau-start');
       await page.waitForFunction(() => /^Done/.test(document.querySelector('#tau-status').textContent), null, { timeout: 180_000 });
       const rows = await page.$$eval('#tau-table tbody tr', (t) => t.length);

@@ -12,6 +12,33 @@ const HIST_COLORS = ['#2053c9', '#2ca02c', '#d9480f', '#9467bd', '#8c564b'];
 let saved = { budget: null, rows: [] }; // rows: the worker's `run` events
 let running = false;
 let plan = null; // { runs, done }
+let reference = null; // www/tau-study.json: the paper's values and this project's CLI sweeps
+
+/** Reference series for a chart: the paper's points and limits, and the CLI studies (dashed). */
+function referenceSeries(modes, value) {
+  if (!reference || !$('#tau-reference').checked) return { series: [], hlines: [], taus: [] };
+  const series = [];
+  const taus = [];
+  reference.studies.forEach((st, k) => {
+    for (const m of modes) {
+      const pts = st.rows.filter((r) => r.mode === m).map((r) => [r.tau, r[value]]);
+      if (!pts.length) continue;
+      taus.push(...pts.map((q) => q[0]));
+      const tag = k === 0 ? 'CLI, 100 ep.' : 'CLI, 10 ep.';
+      series.push({ label: `${tag} ${m}`, color: COLORS[m], dash: k === 0 ? [6, 4] : [2, 3], alpha: k === 0 ? 0.8 : 0.45, width: 1.6, dots: true, dotSize: 2.5, points: pts });
+    }
+  });
+  const hlines = [];
+  for (const m of modes) {
+    const lim = reference.paper.limits[m];
+    if (lim && lim[value] !== undefined) hlines.push({ y: lim[value], color: COLORS[m], dash: [1, 3], label: `paper, τ_I → ∞, ${m}` });
+    if (value === 'accuracy') {
+      const pt = reference.paper.points.filter((q) => q.mode === m).map((q) => [q.tau, q.accuracy]);
+      if (pt.length) series.push({ label: `paper ${m}`, color: '#222', line: false, dots: true, dotSize: 4.5, points: pt });
+    }
+  }
+  return { series, hlines, taus };
+}
 
 // The columns of `multispike sweep` (src/sweep.rs), so that both CSVs read alike.
 const FIXED = ['tau_I', 'mode', 'seed', 'epochs', 'train_samples', 'test_samples', 'test_accuracy', 'test_loss', 'train_accuracy', 'mean_spikes', 'silent_fraction', 'dead_fraction', 'non_finite', 'guarded', 'truncated', 'wall_s'];
@@ -45,24 +72,32 @@ const sameBudget = (a, b) => !!a && !!b && JSON.stringify(a) === JSON.stringify(
 function render() {
   const rows = saved.rows;
   const byMode = (m) => rows.filter((r) => r.mode === m).sort((a, b) => a.tau - b.tau);
-  const modes = ['multi', 'single'].filter((m) => byMode(m).length);
-  const taus = [...new Set(rows.map((r) => r.tau))].sort((a, b) => a - b);
+  const own = ['multi', 'single'].filter((m) => byMode(m).length);
+  const modes = own.length ? own : ['multi', 'single'];
+  const refAcc = referenceSeries(modes, 'accuracy');
+  const refSpikes = referenceSeries(modes, 'mean_spikes');
+  const taus = [...new Set(rows.map((r) => r.tau).concat(refAcc.taus))].sort((a, b) => a - b);
   const lo = taus.length ? taus[0] / 1.35 : 0.1;
   const hi = taus.length ? taus[taus.length - 1] * 1.35 : 10;
   const x = { min: lo, max: hi, log: true, label: 'τ_I (log scale)', ticks: taus.length ? taus : undefined };
   lineChart($('#acc-tau'), {
-    height: 230,
+    height: 290,
     x,
-    y: { label: 'test accuracy', min: 0, format: (v) => `${(100 * v).toFixed(0)} %` },
-    series: modes.map((m) => ({ label: `${m}-spike`, color: COLORS[m], dots: true, points: byMode(m).map((r) => [r.tau, r.eval.accuracy]) })),
+    y: { label: 'test accuracy', min: $('#tau-zoom').checked ? 0.9 : 0, max: $('#tau-zoom').checked ? 1 : undefined, format: (v) => `${(100 * v).toFixed($('#tau-zoom').checked ? 1 : 0)} %` },
+    series: own
+      .map((m) => ({ label: `your ${m}-spike`, color: COLORS[m], dots: true, points: byMode(m).map((r) => [r.tau, r.eval.accuracy]) }))
+      .concat(refAcc.series),
+    hlines: refAcc.hlines,
     empty: 'run a sweep',
   });
   lineChart($('#spikes-tau'), {
-    height: 230,
+    height: 290,
     x,
     y: { label: 'spikes / neuron', min: 0 },
-    series: modes.map((m) => ({ label: `${m}-spike`, color: COLORS[m], dots: true, points: byMode(m).map((r) => [r.tau, r.eval.mean_spikes]) })),
-    hlines: rows.length ? [{ y: 1, label: 'single-spike limit', color: '#7f7f7f' }] : [],
+    series: own
+      .map((m) => ({ label: `your ${m}-spike`, color: COLORS[m], dots: true, points: byMode(m).map((r) => [r.tau, r.eval.mean_spikes]) }))
+      .concat(refSpikes.series),
+    hlines: [{ y: 1, label: 'single-spike limit', color: '#7f7f7f' }].concat(refSpikes.hlines),
     empty: 'run a sweep',
   });
   // histograms of three τ_I (smallest, 0.8 or the middle one, largest), as in the paper's Fig. 3
@@ -194,6 +229,14 @@ async function start() {
 app(async () => {
   listen();
   try {
+    const r = await fetch('tau-study.json');
+    if (r.ok) reference = await r.json();
+  } catch (e) {
+    console.warn(`multispike: tau-study.json: ${e.message}`);
+  }
+  $('#tau-reference').onchange = render;
+  $('#tau-zoom').onchange = render;
+  try {
     saved = (await store.get(store.TAU_RESULTS)) ?? saved;
   } catch (e) {
     console.warn(`multispike: IndexedDB: ${e.message}`);
@@ -228,6 +271,6 @@ app(async () => {
     render();
   };
   $('#hist-mode').onchange = render;
-  Object.assign(window.multispike, { results: () => saved, csv });
+  Object.assign(window.multispike, { results: () => saved, csv, reference: () => reference });
   return { rows: saved.rows.length };
 });
