@@ -224,8 +224,7 @@ impl Playground {
                 let y = 1.0 - (r as f64 + 0.5) / resolution as f64;
                 for c in 0..resolution {
                     let x = (c as f64 + 0.5) / resolution as f64;
-                    let times: Vec<f64> = yinyang::encode(x, y).iter().map(|u| u * cfg.t_out).collect();
-                    let ev = crate::events::Events::from_times(&times, cfg.tau_i, cfg.t_out);
+                    let ev = crate::events::Events::from_times(&self.input_times(x, y), cfg.tau_i, cfg.t_out);
                     let tr = net.forward_events(ev, &mut ws);
                     spikes += tr.hidden_spikes();
                     let (_, _, pred) = output_loss(&tr.v_out, 0, 0.0);

@@ -432,12 +432,8 @@ fn check_inputs<S: Samples + ?Sized>(data: &S, n_in: usize) -> Result<()> {
     if data.input_dim() == n_in {
         return Ok(());
     }
-    let what = if data.input_noun() == "pixels" { "images" } else { "examples" };
-    Err(Error::Shape(format!(
-        "{what} have {} {}, the network has {n_in} inputs",
-        data.input_dim(),
-        data.input_noun()
-    )))
+    let (what, input) = data.nouns();
+    Err(Error::Shape(format!("{what} have {} {input}, the network has {n_in} inputs", data.input_dim())))
 }
 
 /// Result of evaluating a network on a labelled set.

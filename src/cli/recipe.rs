@@ -76,13 +76,12 @@ pub struct Defaults {
 /// V by at most w·τ_I/4) — see README, "Beyond MNIST", for how it was chosen.
 pub fn defaults(id: DatasetId) -> Defaults {
     match id {
-        DatasetId::Mnist | DatasetId::FashionMnist => Defaults {
-            hidden: &[400],
-            batch: 100,
-            lr: 1e-3,
-            init_first: [0.03, 0.3f64.sqrt()],
-            init_rest: [0.03, 0.3f64.sqrt()],
-        },
+        DatasetId::Mnist | DatasetId::FashionMnist => {
+            // The paper's recipe, as `TrainConfig::paper` states it (the layers do not matter here).
+            let p = TrainConfig::paper(NetConfig::new(vec![1, 1], 1.0, Mode::Multi));
+            let init = [p.init_mean, p.init_std];
+            Defaults { hidden: &[400], batch: p.batch_size, lr: p.adam.lr, init_first: init, init_rest: init }
+        }
         DatasetId::YinYang => {
             use multispike::data::yinyang as yy;
             Defaults {

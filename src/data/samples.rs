@@ -23,9 +23,10 @@ pub trait Samples: Sync {
     fn label(&self, i: usize) -> u8;
     /// Input events of example `i` under `enc` (which knows τ_I and t_out).
     fn events(&self, i: usize, enc: &PixelEncoder) -> Events;
-    /// What one input is called in shape errors ("pixels", "inputs").
-    fn input_noun(&self) -> &'static str {
-        "inputs"
+    /// What an example and one of its inputs are called in shape errors: ("examples", "inputs"),
+    /// or ("images", "pixels") for image data sets.
+    fn nouns(&self) -> (&'static str, &'static str) {
+        ("examples", "inputs")
     }
 }
 
@@ -42,8 +43,8 @@ impl Samples for Dataset {
     fn events(&self, i: usize, enc: &PixelEncoder) -> Events {
         enc.events(self.image(i))
     }
-    fn input_noun(&self) -> &'static str {
-        "pixels"
+    fn nouns(&self) -> (&'static str, &'static str) {
+        ("images", "pixels")
     }
 }
 
@@ -187,10 +188,10 @@ impl Samples for Examples {
             Examples::Timed(t) => t.events(i, enc),
         }
     }
-    fn input_noun(&self) -> &'static str {
+    fn nouns(&self) -> (&'static str, &'static str) {
         match self {
-            Examples::Images(d) => d.input_noun(),
-            Examples::Timed(t) => t.input_noun(),
+            Examples::Images(d) => d.nouns(),
+            Examples::Timed(t) => t.nouns(),
         }
     }
 }
