@@ -70,7 +70,11 @@ export async function open(browser, url, timeout = 60_000, options = {}) {
   page.closeAll = () => context.close();
   await page.goto(url);
   let ready;
-  for (let attempt = 0; ; attempt++) {
+  // coi-serviceworker reloads the first document once; while that reload is in flight, each
+  // evaluate in the old document fails at once (and waitForLoadState('load') returns at once, the
+  // old document having loaded), so retry on a time budget with a pause, not on a count.
+  const deadline = Date.now() + timeout;
+  for (;;) {
     try {
       ready = await page.evaluate(async (t) => {
         // After coi-serviceworker's reload the new document may not have run its module yet.
@@ -84,7 +88,8 @@ export async function open(browser, url, timeout = 60_000, options = {}) {
       break;
     } catch (e) {
       // the service worker's one reload destroys the first document
-      if (attempt < 3 && /context was destroyed|navigation/i.test(e.message)) {
+      if (Date.now() < deadline && /context was destroyed|navigation/i.test(e.message)) {
+        await sleep(100);
         await page.waitForLoadState('load');
         continue;
       }
