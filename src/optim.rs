@@ -57,16 +57,22 @@ impl Adam {
 
     /// One update step: w ← w − lr · m̂ / (√v̂ + eps).
     pub fn step(&mut self, weights: &mut [&mut [f32]], grads: &[Vec<f64>]) {
+        let k = self.next_step();
+        for ((w, g), (m, v)) in weights.iter_mut().zip(grads).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
+            crate::kernels::adam_update(w, g, m, v, k);
+        }
+    }
+
+    /// Counts one more step and returns its constants for [`crate::kernels::adam_update`]:
+    /// `[beta1, beta2, lr / (1 − beta1^t), √(1 − beta2^t), eps]`. The update is elementwise, so
+    /// callers may apply it to any partition of the weights (in parallel) with the same result.
+    pub fn next_step(&mut self) -> [f32; 5] {
         self.t += 1;
         let c = self.cfg;
         let bc1 = 1.0 - c.beta1.powi(self.t.min(i32::MAX as u64) as i32);
         let bc2 = 1.0 - c.beta2.powi(self.t.min(i32::MAX as u64) as i32);
         let step = c.lr / bc1;
-        let (b1, b2) = (c.beta1 as f32, c.beta2 as f32);
-        let sqrt_bc2 = bc2.sqrt();
-        for ((w, g), (m, v)) in weights.iter_mut().zip(grads).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
-            crate::kernels::adam_update(w, g, m, v, [b1, b2, (step) as f32, sqrt_bc2 as f32, c.eps as f32]);
-        }
+        [c.beta1 as f32, c.beta2 as f32, step as f32, bc2.sqrt() as f32, c.eps as f32]
     }
 }
 

@@ -7,7 +7,7 @@
 //! 3. backward every sample into per-chunk gradient buffers (fixed chunks of `CHUNK` samples,
 //!    in parallel), reduce the chunks in chunk order and average: the result does not depend on
 //!    the number of threads, bit for bit;
-//! 4. one Adam step.
+//! 4. one Adam step, in parallel pieces (it is elementwise: the same bits as one pass).
 //!
 //! A sample whose backward meets a non-finite adjoint is left out of the batch gradient and
 //! counted (`non_finite`); a batch whose gradient is still non-finite is skipped and counted.
@@ -370,6 +370,7 @@ impl Trainer {
         let scale = 1.0 / batch.len() as f64;
         self.reduced.resize_with(sizes.len(), Vec::new);
         const BLOCK: usize = 4096;
+        let mut finite = true;
         for (l, red) in self.reduced.iter_mut().enumerate() {
             red.resize(sizes[l], 0.0);
             // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
@@ -379,17 +380,34 @@ impl Trainer {
                     blocks[k].push(part);
                 }
             }
-            red.par_chunks_mut(BLOCK).zip(blocks.into_par_iter()).for_each(|(out, parts)| {
-                out.iter_mut().for_each(|o| *o = 0.0);
-                for part in parts {
-                    crate::kernels::add_into_f64_and_clear(out, part);
-                }
-                out.iter_mut().for_each(|o| *o *= scale);
-            });
+            // The finiteness check rides along, so no serial pass over the gradient remains.
+            finite &= red
+                .par_chunks_mut(BLOCK)
+                .zip(blocks.into_par_iter())
+                .map(|(out, parts)| {
+                    out.iter_mut().for_each(|o| *o = 0.0);
+                    for part in parts {
+                        crate::kernels::add_into_f64_and_clear(out, part);
+                    }
+                    let mut ok = true;
+                    for o in out.iter_mut() {
+                        *o *= scale;
+                        ok &= o.is_finite();
+                    }
+                    ok
+                })
+                .reduce(|| true, |a, b| a & b);
         }
-        if self.reduced.iter().flatten().all(|x| x.is_finite()) {
-            let mut ws = self.net.weight_slices_mut();
-            self.adam.step(&mut ws, &self.reduced);
+        if finite {
+            // Adam is elementwise: applied in parallel pieces, every bit is as in one pass.
+            let k = self.adam.next_step();
+            let (ms, vs) = (&mut self.adam.m, &mut self.adam.v);
+            for (((w, g), m), v) in self.net.weight_slices_mut().into_iter().zip(&self.reduced).zip(ms).zip(vs) {
+                w.par_chunks_mut(BLOCK)
+                    .zip(g.par_chunks(BLOCK))
+                    .zip(m.par_chunks_mut(BLOCK).zip(v.par_chunks_mut(BLOCK)))
+                    .for_each(|((w, g), (m, v))| crate::kernels::adam_update(w, g, m, v, k));
+            }
         } else {
             stats.skipped_batches += 1;
             stats.non_finite += 1;
