@@ -53,6 +53,9 @@ pub struct LayerTrace {
     pub v_end: Vec<f64>,
     /// Neurons whose spike train was cut by the spike cap (multi mode only).
     pub truncated: u32,
+    /// Spikes whose z or √d is not finite (counted as they are emitted, so that training need
+    /// not scan the trace again before its backward pass).
+    pub non_finite: u32,
 }
 
 /// Dynamics constants shared by the layers of one network.
@@ -142,7 +145,13 @@ pub fn forward_hidden<T: Real>(
     buf.state.resize(j_n, ACTIVE);
     buf.mask.resize(j_n, 0);
     let mut tr =
-        LayerTrace { spikes: Vec::with_capacity(2 * j_n), counts: vec![0; j_n], v_end: vec![0.0; j_n], truncated: 0 };
+        LayerTrace {
+        spikes: Vec::with_capacity(2 * j_n),
+        counts: vec![0; j_n],
+        v_end: vec![0.0; j_n],
+        truncated: 0,
+        non_finite: 0,
+    };
     let levels = ev.levels();
     let c = T::from_f64(dy.c);
     let slack = T::from_f64(PRETEST_SLACK);
@@ -166,7 +175,9 @@ pub fn forward_hidden<T: Real>(
                     buf.gate[j] = T::INFINITY;
                     break;
                 }
-                tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z: zl * x, x, sqrt_d: sq });
+                let z = zl * x;
+                tr.non_finite += !(z.is_finite() && sq.is_finite()) as u32;
+                tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z, x, sqrt_d: sq });
                 tr.counts[j] += 1;
                 b += x * x; // reset V → 0 (V_th = 1); the current is not reset
                 buf.b[j] = T::from_f64(b);

@@ -418,7 +418,7 @@ impl Trainer {
     /// Whether a sample's forward results are finite, so its backward cannot start from NaN/∞.
     fn trace_is_finite(tr: &Trace, dv: &[f64]) -> bool {
         dv.iter().all(|x| x.is_finite())
-            && tr.hidden.iter().all(|h| h.spikes.iter().all(|s| s.z.is_finite() && s.sqrt_d.is_finite()))
+            && tr.hidden.iter().all(|h| h.non_finite == 0)
     }
 
     /// Sets the optimiser's learning rate for the epoch about to run (`self.epoch`, 0-based).
