@@ -7,11 +7,14 @@ pub mod backward;
 pub mod case;
 pub mod checkpoint;
 pub mod config;
+mod container;
 pub mod data;
 pub mod encoding;
 pub mod error;
 pub mod events;
 pub mod forward;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fsio;
 pub mod kernels;
 pub mod loss;
 pub mod model_file;

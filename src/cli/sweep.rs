@@ -361,21 +361,9 @@ fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Examples, tes
     write_atomic(&path, (text + "\n").as_bytes())
 }
 
-/// Replaces `path` by `bytes` via a temporary file and a rename.
+/// Replaces `path` by `bytes` atomically ([`multispike::fsio::write_atomic`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult {
-    let mut tmp = path.as_os_str().to_os_string();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.context(|| format!("cannot write {}", path.display()))
+    multispike::fsio::write_atomic(path, bytes).context(|| format!("cannot write {}", path.display()))
 }
 
 /// Reads the finished runs of `path` (none if it does not exist). A last line without a line break
