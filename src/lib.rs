@@ -26,6 +26,7 @@ pub mod session;
 pub mod shards;
 pub mod sweep;
 pub mod real;
+pub mod resume;
 pub mod seed;
 pub mod traces;
 pub mod train;

@@ -8,6 +8,7 @@ use crate::train::{set_threads, ModeArg};
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::Args;
 use multispike::checkpoint::Checkpoint;
+use multispike::resume::DATA_FINGERPRINT_KEY;
 use multispike::data::{Examples, Samples, Split};
 use multispike::sweep::{self as sw, RunGroup, RunKey, SweepRow};
 use multispike::train::{evaluate, StepStats, TrainConfig, Trainer};
@@ -461,31 +462,19 @@ struct Progress {
 }
 
 const PROGRESS_KEY: &str = "sweep_progress";
-const FINGERPRINT_KEY: &str = "train_data_sha256";
 
-/// The trainer of a run: resumed from its checkpoint when that belongs to this run, else fresh.
+/// The trainer of a run: resumed from its checkpoint when that belongs to this run
+/// ([`Checkpoint::resume`]) and is not past its last epoch, else fresh.
 fn start(cfg: &TrainConfig, path: &Path, fingerprint: &str, label: &str) -> CliResult<(Trainer, Progress)> {
     if path.exists() {
         let resumed = (|| -> Result<(Trainer, Progress), String> {
             let ck = Checkpoint::load(path).map_err(|e| e.to_string())?;
-            let mut saved: TrainConfig = serde_json::from_str(&ck.train_config).map_err(|e| e.to_string())?;
-            saved.epochs = cfg.epochs;
-            if &saved != cfg {
-                return Err("it was made with other settings".into());
-            }
-            if ck.metadata.get(FINGERPRINT_KEY).map(String::as_str) != Some(fingerprint) {
-                return Err("it was made on other training data".into());
-            }
-            if ck.epoch as usize > cfg.epochs {
+            let progress: Option<Progress> = ck.metadata.get(PROGRESS_KEY).and_then(|s| serde_json::from_str(s).ok());
+            let t = ck.resume(cfg, fingerprint).map_err(|e| e.to_string())?;
+            if t.epoch as usize > cfg.epochs {
                 return Err(format!("it is past epoch {}", cfg.epochs));
             }
-            let progress: Progress = ck
-                .metadata
-                .get(PROGRESS_KEY)
-                .and_then(|s| serde_json::from_str(s).ok())
-                .ok_or("its statistics are missing")?;
-            let t = Trainer::resume(cfg.clone(), ck.network, Some(ck.adam), ck.epoch).map_err(|e| e.to_string())?;
-            Ok((t, progress))
+            Ok((t, progress.ok_or("its statistics are missing")?))
         })();
         match resumed {
             Ok((t, p)) => {
@@ -550,7 +539,7 @@ fn train_one(
         progress.last = stats;
         let metadata = [
             (PROGRESS_KEY.to_string(), serde_json::to_string(&progress).context(|| "serialising progress".into())?),
-            (FINGERPRINT_KEY.to_string(), fingerprint.to_string()),
+            (DATA_FINGERPRINT_KEY.to_string(), fingerprint.to_string()),
             ("command".to_string(), util::command_line()),
         ]
         .into_iter()
