@@ -5,7 +5,8 @@
 //!
 //! The container and the conventions (F32 little-endian row-major tensors, shortest round-trip
 //! decimals, free-form provenance keys) are those of the model file format `multispike-v1`
-//! described in [`crate::model_file`]. A checkpoint differs in these points:
+//! described in [`crate::model_file`] (whose network part it reuses). A checkpoint differs in
+//! these points:
 //!
 //! **Tensors**, for each weight layer `l` in `0..k` and nothing else, all F32 of shape
 //! `[layers[l], layers[l+1]]`, all finite:
@@ -36,38 +37,44 @@
 //! moments' shapes and values, and the integer entries. Every problem is an
 //! [`Error::Checkpoint`] (or [`Error::Io`] for operating-system errors), never a panic.
 
+use crate::container::{self, Container};
 use crate::error::{Error, Result};
-use crate::model_file::{self, Container};
+use crate::model_file;
 use crate::network::Network;
 use crate::optim::{Adam, AdamConfig};
 use std::collections::BTreeMap;
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
 /// Value of the `format` metadata entry of a checkpoint.
-pub const FORMAT: &str = "multispike-ckpt-v1";
+pub const FORMAT: &str = container::CHECKPOINT.name;
 
 /// Largest checkpoint [`Checkpoint::load`] accepts (1 GiB: weights and two moments of the largest
 /// valid network take 768 MiB).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
-/// Metadata keys defined by the checkpoint format (everything else is provenance).
-pub const RESERVED_KEYS: [&str; 15] = [
-    "format",
-    "tau_I",
-    "t_out",
-    "v_th",
-    "mode",
-    "layers",
-    "max_spikes",
-    "grazing_eps",
-    "adam_t",
-    "adam_lr",
-    "adam_beta1",
-    "adam_beta2",
-    "adam_eps",
-    "epoch",
-    "train_config",
-];
+/// The keys a checkpoint adds to those of a model file, in the order [`Checkpoint::to_bytes`]
+/// writes them.
+const OWN_KEYS: [&str; 7] = ["adam_t", "adam_lr", "adam_beta1", "adam_beta2", "adam_eps", "epoch", "train_config"];
+
+/// Metadata keys defined by the checkpoint format (everything else is provenance): those of a
+/// model file ([`model_file::RESERVED_KEYS`]), then the checkpoint's own.
+pub const RESERVED_KEYS: [&str; 15] = concat_keys(model_file::RESERVED_KEYS, OWN_KEYS);
+
+/// `a` followed by `b` (`N` must be `A + B`: checked when the constant is evaluated).
+const fn concat_keys<const A: usize, const B: usize, const N: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N, "N must be A + B");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
 
 /// Resumable training state.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,18 +138,19 @@ impl Checkpoint {
         }
         let mut meta = self.metadata.clone();
         meta.extend(model_file::network_metadata(&self.network));
+        meta.insert("format".to_string(), FORMAT.to_string());
+        // In the order of OWN_KEYS.
         let own = [
-            ("format", FORMAT.to_string()),
-            ("adam_t", a.t.to_string()),
-            ("adam_lr", format!("{}", a.cfg.lr)),
-            ("adam_beta1", format!("{}", a.cfg.beta1)),
-            ("adam_beta2", format!("{}", a.cfg.beta2)),
-            ("adam_eps", format!("{}", a.cfg.eps)),
-            ("epoch", self.epoch.to_string()),
-            ("train_config", self.train_config.clone()),
+            a.t.to_string(),
+            format!("{}", a.cfg.lr),
+            format!("{}", a.cfg.beta1),
+            format!("{}", a.cfg.beta2),
+            format!("{}", a.cfg.eps),
+            self.epoch.to_string(),
+            self.train_config.clone(),
         ];
-        meta.extend(own.into_iter().map(|(k, v)| (k.to_string(), v)));
-        model_file::write_container(&meta, &tensors).map_err(Error::Checkpoint)
+        meta.extend(OWN_KEYS.iter().map(|k| k.to_string()).zip(own));
+        container::write(&meta, &tensors).map_err(Error::Checkpoint)
     }
 
     /// Parses and validates the bytes of a checkpoint.
@@ -151,14 +159,14 @@ impl Checkpoint {
     }
 
     fn parse(bytes: &[u8]) -> std::result::Result<Checkpoint, String> {
-        let c = Container::parse(bytes, FORMAT)?;
-        let cfg = c.config()?;
+        let c = Container::parse(bytes, container::CHECKPOINT)?;
+        let cfg = model_file::read_config(&c)?;
         let k = cfg.n_weight_layers();
         let mut names: Vec<String> = (0..k).map(model_file::weight_name).collect();
         names.extend((0..k).map(|l| moment_name('m', l)));
         names.extend((0..k).map(|l| moment_name('v', l)));
         c.expect_names(&names)?;
-        let network = c.network(cfg)?;
+        let network = model_file::read_network(&c, cfg)?;
         let adam_cfg = AdamConfig {
             lr: c.parse_entry("adam_lr", "a number")?,
             beta1: c.parse_entry("adam_beta1", "a number")?,
@@ -182,14 +190,16 @@ impl Checkpoint {
 
     /// Writes the checkpoint atomically (`<path>.tmp`, fsync, rename over `path`, fsync of the
     /// directory). If anything fails, the checkpoint previously at `path` is left intact.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        model_file::write_atomic(path.as_ref(), &self.to_bytes()?)
+        crate::fsio::write_atomic(path.as_ref(), &self.to_bytes()?)
     }
 
     /// Reads and validates a checkpoint (at most [`MAX_FILE_BYTES`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
-        let bytes = model_file::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
+        let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
         Self::parse(&bytes).map_err(|m| Error::Checkpoint(format!("{}: {m}", path.display())))
     }
 }

@@ -45,30 +45,28 @@
 //! [`NetConfig::validate`] rejects or `v_th ≠ 1`, missing or extra tensors, a dtype other than
 //! `F32`, shapes that do not chain or do not match `layers`, and non-finite weights.
 //!
-//! Training checkpoints (module [`crate::checkpoint`]) use the same container with more tensors
-//! and keys; the helpers shared by both live here.
+//! The container itself (reader, writer, the `format` check) is `src/container.rs`; training
+//! checkpoints ([`crate::checkpoint`]) use it too, with more tensors and keys, and build on the
+//! network part defined here.
 
 use crate::config::{Mode, NetConfig, V_TH};
+use crate::container::{self, Container};
 use crate::error::{Error, Result};
 use crate::network::Network;
-use ndarray::Array2;
-use safetensors::tensor::{Dtype, SafeTensors};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
 /// Value of the `format` metadata entry of a model file.
-pub const FORMAT: &str = "multispike-v1";
+pub const FORMAT: &str = container::MODEL.name;
 
 /// Largest model file [`load`] accepts (512 MiB; the largest valid network has 256 MiB of weights).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Metadata keys defined by the format (everything else is provenance).
+/// Metadata keys defined by the format (everything else is provenance), in the order the
+/// writer fills them in.
 pub const RESERVED_KEYS: [&str; 8] =
     ["format", "tau_I", "t_out", "v_th", "mode", "layers", "max_spikes", "grazing_eps"];
-
-/// Largest JSON header the safetensors readers accept.
-const MAX_HEADER_BYTES: usize = 100_000_000;
 
 /// A loaded model file.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,29 +100,31 @@ pub fn to_bytes(net: &Network, provenance: &BTreeMap<String, String>) -> Result<
     meta.extend(network_metadata(net));
     let tensors = weight_tensors(net);
     let views: Vec<(&str, [usize; 2], &[f32])> = tensors.iter().map(|(n, s, d)| (n.as_str(), *s, *d)).collect();
-    write_container(&meta, &views).map_err(Error::ModelFile)
+    container::write(&meta, &views).map_err(Error::ModelFile)
 }
 
 /// Parses and validates the bytes of a model file.
 pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
-    let c = Container::parse(bytes, FORMAT).map_err(Error::ModelFile)?;
-    let cfg = c.config().map_err(Error::ModelFile)?;
+    let c = Container::parse(bytes, container::MODEL).map_err(Error::ModelFile)?;
+    let cfg = read_config(&c).map_err(Error::ModelFile)?;
     c.expect_names(&weight_names(cfg.n_weight_layers())).map_err(Error::ModelFile)?;
-    let network = c.network(cfg).map_err(Error::ModelFile)?;
+    let network = read_network(&c, cfg).map_err(Error::ModelFile)?;
     Ok(ModelFile { network, metadata: c.meta })
 }
 
 /// Writes a model file atomically: the bytes go to `<path>.tmp` in the same directory, which is
 /// fsynced and then renamed over `path`. On failure `path` is left as it was and the temporary file
 /// is removed.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save(path: impl AsRef<Path>, net: &Network, provenance: &BTreeMap<String, String>) -> Result<()> {
-    write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
+    crate::fsio::write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
 }
 
 /// Reads and validates a model file (at most [`MAX_FILE_BYTES`]).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn load(path: impl AsRef<Path>) -> Result<ModelFile> {
     let path = path.as_ref();
-    let bytes = read_bounded(path, MAX_FILE_BYTES, "model file", Error::ModelFile)?;
+    let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, container::MODEL.noun, Error::ModelFile)?;
     from_bytes(&bytes).map_err(|e| match e {
         Error::ModelFile(m) => Error::ModelFile(format!("{}: {m}", path.display())),
         other => other,
@@ -132,25 +132,25 @@ pub fn load(path: impl AsRef<Path>) -> Result<ModelFile> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers shared with `checkpoint`. They report plain messages; the caller picks the variant.
+// The network part of the format, shared with `checkpoint`. These report plain messages; the
+// caller picks the error variant.
 // ---------------------------------------------------------------------------------------------
 
-/// The format keys of the metadata of `net` (including `format` = [`FORMAT`]).
+/// The format keys of the metadata of `net` ([`RESERVED_KEYS`], `format` = [`FORMAT`]).
 pub(crate) fn network_metadata(net: &Network) -> BTreeMap<String, String> {
     let c = net.config();
-    [
-        ("format", FORMAT.to_string()),
-        ("tau_I", format!("{}", c.tau_i)),
-        ("t_out", format!("{}", c.t_out)),
-        ("v_th", format!("{}", V_TH)),
-        ("mode", c.mode.as_str().to_string()),
-        ("layers", c.layers_string()),
-        ("max_spikes", c.max_spikes.to_string()),
-        ("grazing_eps", format!("{}", c.grazing_eps)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    // In the order of RESERVED_KEYS.
+    let values = [
+        FORMAT.to_string(),
+        format!("{}", c.tau_i),
+        format!("{}", c.t_out),
+        format!("{}", V_TH),
+        c.mode.as_str().to_string(),
+        c.layers_string(),
+        c.max_spikes.to_string(),
+        format!("{}", c.grazing_eps),
+    ];
+    RESERVED_KEYS.iter().map(|k| k.to_string()).zip(values).collect()
 }
 
 /// A copy of `meta` without the given keys.
@@ -180,293 +180,64 @@ pub(crate) fn weight_tensors(net: &Network) -> Vec<(String, [usize; 2], &[f32])>
         .collect()
 }
 
-/// Serializes f32 tensors and string metadata into a safetensors container. The output is
-/// deterministic: the header lists `__metadata__` (sorted keys) and the tensors in a fixed order,
-/// and the data follow in the order given.
-pub(crate) fn write_container(
-    meta: &BTreeMap<String, String>,
-    tensors: &[(&str, [usize; 2], &[f32])],
-) -> std::result::Result<Vec<u8>, String> {
-    use serde_json::{json, Map, Value};
-    let mut header = Map::new();
-    header.insert("__metadata__".into(), json!(meta));
-    let mut offset = 0usize;
-    for (name, shape, data) in tensors {
-        debug_assert_eq!(shape[0] * shape[1], data.len(), "tensor {name}");
-        let end = offset + 4 * data.len();
-        header.insert((*name).to_string(), json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }));
-        offset = end;
+/// The network configuration described by the metadata of `c`, validated.
+pub(crate) fn read_config(c: &Container) -> std::result::Result<NetConfig, String> {
+    const REAL: &str = "a number";
+    let layers_s = c.get("layers")?;
+    let layers =
+        layers_s.split(',').map(|p| p.parse::<usize>()).collect::<std::result::Result<Vec<_>, _>>().map_err(|_| {
+            format!("metadata entry \"layers\" = {layers_s:?} is not a comma-separated list of layer sizes")
+        })?;
+    let mode: Mode = c.get("mode")?.parse().map_err(|e: Error| e.to_string())?;
+    let v_th: f64 = c.parse_entry("v_th", REAL)?;
+    if v_th != V_TH {
+        return Err(format!("v_th is {v_th}; this engine only supports v_th = {V_TH}"));
     }
-    let mut head = serde_json::to_vec(&Value::Object(header)).map_err(|e| format!("cannot encode the header: {e}"))?;
-    head.resize(head.len().next_multiple_of(8), b' ');
-    if head.len() > MAX_HEADER_BYTES {
-        return Err(format!(
-            "the metadata makes the header {} bytes long; safetensors readers accept at most {MAX_HEADER_BYTES}",
-            head.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(8 + head.len() + offset);
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    for (_, _, data) in tensors {
-        for x in data.iter() {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    Ok(out)
+    let cfg = NetConfig {
+        layers,
+        tau_i: c.parse_entry("tau_I", REAL)?,
+        t_out: c.parse_entry("t_out", REAL)?,
+        mode,
+        max_spikes: c.parse_entry("max_spikes", "an unsigned integer")?,
+        grazing_eps: c.parse_entry("grazing_eps", REAL)?,
+    };
+    cfg.validate().map_err(|e| e.to_string())?;
+    Ok(cfg)
 }
 
-/// One tensor of a parsed container.
-struct RawTensor<'a> {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    data: &'a [u8],
-}
-
-/// A parsed safetensors container whose `format` entry has been checked.
-pub(crate) struct Container<'a> {
-    /// The `__metadata__` map.
-    pub meta: BTreeMap<String, String>,
-    tensors: BTreeMap<String, RawTensor<'a>>,
-}
-
-impl<'a> Container<'a> {
-    /// Parses the container (safetensors validates header size, JSON, offsets and that the data
-    /// exactly cover the rest of the buffer) and checks `format`.
-    pub fn parse(bytes: &'a [u8], format: &str) -> std::result::Result<Self, String> {
-        let (n, header) =
-            SafeTensors::read_metadata(bytes).map_err(|e| format!("not a valid safetensors file: {e}"))?;
-        let data = bytes.get(8 + n..).ok_or("not a valid safetensors file: header runs past the end")?;
-        let meta: BTreeMap<String, String> = match header.metadata() {
-            Some(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            None => return Err(format!("the file has no __metadata__ (not a {format} file)")),
-        };
-        match meta.get("format").map(String::as_str) {
-            None => return Err(format!("metadata entry \"format\" is missing (expected \"{format}\")")),
-            Some(f) if f == format => {}
-            Some(f) => {
-                let hint = if f == FORMAT {
-                    " (this is a model file, not a training checkpoint)"
-                } else if f == crate::checkpoint::FORMAT {
-                    " (this is a training checkpoint, not a model file)"
-                } else {
-                    ""
-                };
-                return Err(format!("format is {f:?}, expected \"{format}\"{hint}"));
+/// The weights `layers.{l}.weight` of `c`, checked against each other (the shapes must chain)
+/// and against `cfg.layers`, and the network built from them.
+pub(crate) fn read_network(c: &Container, cfg: NetConfig) -> std::result::Result<Network, String> {
+    let k = cfg.n_weight_layers();
+    let mut prev: Option<(String, usize)> = None;
+    for l in 0..k {
+        let name = weight_name(l);
+        let (r, cols) = c.matrix_dim(&name)?;
+        if let Some((pname, pc)) = &prev {
+            if *pc != r {
+                return Err(format!("shapes do not chain: {pname} has {pc} columns but {name} has {r} rows"));
             }
         }
-        let mut tensors = BTreeMap::new();
-        for (name, info) in header.tensors() {
-            let (s, e) = info.data_offsets;
-            let data = data.get(s..e).ok_or_else(|| format!("tensor {name}: data offsets out of range"))?;
-            tensors.insert(name, RawTensor { dtype: info.dtype, shape: info.shape.clone(), data });
+        if (r, cols) != (cfg.layers[l], cfg.layers[l + 1]) {
+            return Err(format!(
+                "tensor {name} has shape [{r}, {cols}] but the metadata layers = {} require [{}, {}]",
+                cfg.layers_string(),
+                cfg.layers[l],
+                cfg.layers[l + 1]
+            ));
         }
-        Ok(Container { meta, tensors })
+        prev = Some((name, cols));
     }
-
-    /// Requires the tensor names to be exactly `expected`.
-    pub fn expect_names(&self, expected: &[String]) -> std::result::Result<(), String> {
-        if let Some(missing) = expected.iter().find(|n| !self.tensors.contains_key(*n)) {
-            return Err(format!("tensor {missing} is missing"));
-        }
-        if let Some(extra) = self.tensors.keys().find(|n| !expected.contains(n)) {
-            return Err(format!("unexpected tensor {extra:?} (expected exactly {})", expected.join(", ")));
-        }
-        Ok(())
-    }
-
-    /// A metadata entry that must be present.
-    pub fn get(&self, key: &str) -> std::result::Result<&str, String> {
-        self.meta.get(key).map(String::as_str).ok_or_else(|| format!("metadata entry \"{key}\" is missing"))
-    }
-
-    /// A metadata entry parsed with `FromStr`.
-    pub fn parse_entry<T: std::str::FromStr>(&self, key: &str, what: &str) -> std::result::Result<T, String> {
-        let s = self.get(key)?;
-        s.parse().map_err(|_| format!("metadata entry \"{key}\" = {s:?} is not {what}"))
-    }
-
-    /// The network configuration described by the metadata, validated.
-    pub fn config(&self) -> std::result::Result<NetConfig, String> {
-        const REAL: &str = "a number";
-        let layers_s = self.get("layers")?;
-        let layers =
-            layers_s.split(',').map(|p| p.parse::<usize>()).collect::<std::result::Result<Vec<_>, _>>().map_err(
-                |_| format!("metadata entry \"layers\" = {layers_s:?} is not a comma-separated list of layer sizes"),
-            )?;
-        let mode: Mode = self.get("mode")?.parse().map_err(|e: Error| e.to_string())?;
-        let v_th: f64 = self.parse_entry("v_th", REAL)?;
-        if v_th != V_TH {
-            return Err(format!("v_th is {v_th}; this engine only supports v_th = {V_TH}"));
-        }
-        let cfg = NetConfig {
-            layers,
-            tau_i: self.parse_entry("tau_I", REAL)?,
-            t_out: self.parse_entry("t_out", REAL)?,
-            mode,
-            max_spikes: self.parse_entry("max_spikes", "an unsigned integer")?,
-            grazing_eps: self.parse_entry("grazing_eps", REAL)?,
-        };
-        cfg.validate().map_err(|e| e.to_string())?;
-        Ok(cfg)
-    }
-
-    /// An F32 matrix tensor: checks presence, dtype and rank (not the dimensions).
-    fn matrix_info(&self, name: &str) -> std::result::Result<(&RawTensor<'a>, (usize, usize)), String> {
-        let t = self.tensors.get(name).ok_or_else(|| format!("tensor {name} is missing"))?;
-        if t.dtype != Dtype::F32 {
-            return Err(format!("tensor {name} has dtype {}, expected F32", t.dtype));
-        }
-        match t.shape[..] {
-            [r, c] => Ok((t, (r, c))),
-            _ => Err(format!("tensor {name} has shape {:?}, expected a matrix [n_in, n_out]", t.shape)),
-        }
-    }
-
-    /// Reads an F32 tensor of shape `want`, requiring finite values (and, if `non_negative`,
-    /// values ≥ 0). Errors name the tensor and the index.
-    pub fn matrix(
-        &self,
-        name: &str,
-        want: (usize, usize),
-        non_negative: bool,
-    ) -> std::result::Result<Array2<f32>, String> {
-        let (t, dim) = self.matrix_info(name)?;
-        if dim != want {
-            return Err(format!("tensor {name} has shape [{}, {}], expected [{}, {}]", dim.0, dim.1, want.0, want.1));
-        }
-        let values: Vec<f32> = t.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        let bad = values.iter().position(|x| !x.is_finite() || (non_negative && *x < 0.0));
-        if let Some(i) = bad {
-            let (r, c) = (i / dim.1, i % dim.1);
-            let need = if non_negative { "finite and non-negative" } else { "finite" };
-            return Err(format!("tensor {name} element [{r}, {c}] is {}; values must be {need}", values[i]));
-        }
-        Array2::from_shape_vec(dim, values).map_err(|e| format!("tensor {name}: {e}"))
-    }
-
-    /// The weights `layers.{l}.weight`, checked against each other (the shapes must chain) and
-    /// against `cfg.layers`, and the network built from them.
-    pub fn network(&self, cfg: NetConfig) -> std::result::Result<Network, String> {
-        let k = cfg.n_weight_layers();
-        let mut prev: Option<(String, usize)> = None;
-        for l in 0..k {
-            let name = weight_name(l);
-            let (_, (r, c)) = self.matrix_info(&name)?;
-            if let Some((pname, pc)) = &prev {
-                if *pc != r {
-                    return Err(format!("shapes do not chain: {pname} has {pc} columns but {name} has {r} rows"));
-                }
-            }
-            if (r, c) != (cfg.layers[l], cfg.layers[l + 1]) {
-                return Err(format!(
-                    "tensor {name} has shape [{r}, {c}] but the metadata layers = {} require [{}, {}]",
-                    cfg.layers_string(),
-                    cfg.layers[l],
-                    cfg.layers[l + 1]
-                ));
-            }
-            prev = Some((name, c));
-        }
-        let weights = (0..k)
-            .map(|l| self.matrix(&weight_name(l), (cfg.layers[l], cfg.layers[l + 1]), false))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        Network::new(cfg, weights).map_err(|e| e.to_string())
-    }
-}
-
-/// Reads a whole file of at most `max` bytes; the size is checked before anything is read.
-pub(crate) fn read_bounded(path: &Path, max: u64, what: &str, wrap: fn(String) -> Error) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let md = file.metadata().map_err(|e| Error::io(path, e))?;
-    if md.is_dir() {
-        return Err(wrap(format!("{} is a directory, not a {what}", path.display())));
-    }
-    let too_big = |n: u64| wrap(format!("{} is {n} bytes; a {what} may be at most {max} bytes", path.display()));
-    if md.len() > max {
-        return Err(too_big(md.len()));
-    }
-    let mut bytes = Vec::with_capacity(md.len() as usize);
-    // `take` guards against a file that grows while it is read.
-    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > max {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
-}
-
-/// `<path>.tmp`, in the same directory as `path`.
-pub(crate) fn tmp_path(path: &Path) -> Result<std::path::PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::io(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path")))?;
-    let mut tmp = name.to_os_string();
-    tmp.push(".tmp");
-    Ok(path.with_file_name(tmp))
-}
-
-/// `MULTISPIKE_TEST_SLOW_SAVE_MS`: a pause in the middle of every atomic write (tests only).
-fn slow_save_ms() -> Option<u64> {
-    if cfg!(target_arch = "wasm32") {
-        return None;
-    }
-    std::env::var("MULTISPIKE_TEST_SLOW_SAVE_MS").ok()?.parse().ok()
-}
-
-/// Atomically replaces `path` by `bytes`: write `<path>.tmp`, fsync it, rename it over `path`,
-/// then fsync the directory (best effort). On failure the temporary file is removed and `path`
-/// is untouched.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory; refusing to replace it"),
-        ));
-    }
-    let tmp = tmp_path(path)?;
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-        let pause = slow_save_ms();
-        let half = if pause.is_some() { bytes.len() / 2 } else { 0 };
-        f.write_all(&bytes[..half])?;
-        if let Some(ms) = pause {
-            // Test hook: leave a half-written temporary file for a while, so that a test can kill
-            // the process in the middle of a write (tests/cli.rs).
-            f.sync_all()?;
-            std::thread::sleep(std::time::Duration::from_millis(ms));
-        }
-        f.write_all(&bytes[half..])?;
-        f.sync_all()
-    })();
-    if let Err(e) = written {
-        if tmp.is_file() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        return Err(Error::io(&tmp, e));
-    }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    #[cfg(unix)]
-    {
-        // Make the rename itself durable. Some file systems refuse to fsync a directory; the
-        // file is complete either way, so this is best effort.
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    let weights = (0..k)
+        .map(|l| c.matrix(&weight_name(l), (cfg.layers[l], cfg.layers[l + 1]), false))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Network::new(cfg, weights).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use safetensors::tensor::TensorView;
+    use safetensors::tensor::{Dtype, SafeTensors, TensorView};
     use std::collections::HashMap;
 
     /// `(name, dtype, shape, little-endian data)` of tensors to put in a test container.
@@ -757,7 +528,7 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_missing_or_unparsable_entries() {
-        for key in ["tau_I", "t_out", "v_th", "mode", "layers", "max_spikes", "grazing_eps"] {
+        for key in RESERVED_KEYS.into_iter().filter(|k| *k != "format") {
             assert_err(&unset(key), &[key, "missing"]);
         }
         assert_err(&set("max_spikes", "-3"), &["max_spikes", "unsigned integer"]);

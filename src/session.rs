@@ -415,11 +415,7 @@ impl Session {
     /// Replaces the trainer by a checkpoint's (validated first: on error nothing changes).
     pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<()> {
         let ck = Checkpoint::from_bytes(bytes)?;
-        let mut cfg: TrainConfig = serde_json::from_str(&ck.train_config)
-            .map_err(|e| Error::Checkpoint(format!("train_config is not a training configuration: {e}")))?;
-        if cfg.net != *ck.network.config() {
-            return Err(Error::Checkpoint("train_config does not match the stored network".into()));
-        }
+        let mut cfg = ck.stored_config()?;
         cfg.adam = ck.adam.cfg;
         check_state_bytes(&cfg)?;
         let trainer = Trainer::resume(cfg, ck.network, Some(ck.adam), ck.epoch)?;

@@ -28,7 +28,7 @@ mod eval;
 mod recipe;
 #[path = "../cli/shards.rs"]
 mod shards;
-#[path = "../cli/sweep.rs"]
+#[path = "../cli/sweep/mod.rs"]
 mod sweep;
 #[path = "../cli/train.rs"]
 mod train;

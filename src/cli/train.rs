@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use multispike::checkpoint::Checkpoint;
 use multispike::data::{Samples, Split};
 use multispike::model_file;
+use multispike::resume::{ResumeMismatch, DATA_FINGERPRINT_KEY};
 use multispike::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
 use multispike::Mode;
 use serde::Serialize;
@@ -190,53 +191,48 @@ fn check_parent(p: &Path) -> CliResult {
     }
 }
 
-/// Loads the checkpoint and checks that it belongs to this run.
-fn load_for_resume(path: &Path, cfg: &TrainConfig, fingerprint: &str) -> CliResult<Checkpoint> {
+/// The trainer that continues this run from its checkpoint ([`Checkpoint::resume`]).
+fn resume(path: &Path, cfg: &TrainConfig, fingerprint: &str) -> CliResult<Trainer> {
     if !path.exists() {
         return Err(Failure::usage(format!(
             "cannot resume: there is no checkpoint at {} (run without --resume to start afresh)",
             path.display()
         )));
     }
-    let ck = Checkpoint::load(path).map_err(|e| {
+    let corrupt = |e: &dyn std::fmt::Display| {
         Failure::runtime(format!(
             "cannot resume: the checkpoint {} is corrupt or unreadable ({e}); it was left untouched — \
              delete it or pass another --checkpoint to start afresh",
             path.display()
         ))
-    })?;
-    let saved: TrainConfig = serde_json::from_str(&ck.train_config).map_err(|e| {
-        Failure::runtime(format!(
-            "cannot resume: the training configuration stored in {} is not readable by this version ({e})",
+    };
+    let ck = Checkpoint::load(path).map_err(|e| corrupt(&e))?;
+    ck.resume(cfg, fingerprint).map_err(|e| match e {
+        ResumeMismatch::UnreadableConfig(why) => Failure::runtime(format!(
+            "cannot resume: the training configuration stored in {} is not readable by this version ({why})",
             path.display()
-        ))
-    })?;
-    let mut same = saved.clone();
-    same.epochs = cfg.epochs;
-    if &same != cfg {
-        let as_json = |c: &TrainConfig| serde_json::to_value(c).unwrap_or(Value::Null);
-        let diffs: Vec<String> = util::json_diff(&as_json(&same), &as_json(cfg))
-            .into_iter()
-            .map(|(path, a, b)| format!("{path}: checkpoint {a}, requested {b}"))
-            .collect();
-        return Err(Failure::usage(format!(
-            "cannot resume: the checkpoint {} was made with different settings ({}); pass the flags of \
-             the original run (only --epochs may change)",
-            path.display(),
-            diffs.join("; ")
-        )));
-    }
-    match ck.metadata.get("train_data_sha256") {
-        Some(h) if h != fingerprint => {
-            return Err(Failure::usage(format!(
-                "cannot resume: the training data differ from those of the checkpoint {} \
-                 (different --data or --train-limit?)",
-                path.display()
-            )))
+        )),
+        ResumeMismatch::ConfigNotNetwork => corrupt(&multispike::Error::from(e)),
+        ResumeMismatch::Settings { stored, requested } => {
+            let as_json = |c: &TrainConfig| serde_json::to_value(c).unwrap_or(Value::Null);
+            let diffs: Vec<String> = util::json_diff(&as_json(&stored), &as_json(&requested))
+                .into_iter()
+                .map(|(path, a, b)| format!("{path}: checkpoint {a}, requested {b}"))
+                .collect();
+            Failure::usage(format!(
+                "cannot resume: the checkpoint {} was made with different settings ({}); pass the flags of \
+                 the original run (only --epochs may change)",
+                path.display(),
+                diffs.join("; ")
+            ))
         }
-        _ => {}
-    }
-    Ok(ck)
+        ResumeMismatch::TrainingData => Failure::usage(format!(
+            "cannot resume: the training data differ from those of the checkpoint {} \
+             (different --data or --train-limit?)",
+            path.display()
+        )),
+        ResumeMismatch::Trainer(e) => Failure::from(e),
+    })
 }
 
 /// Statistics of one epoch: one line of the log (fields in this order).
@@ -348,19 +344,19 @@ pub fn run(args: &TrainArgs) -> CliResult {
     let fingerprint = train.fingerprint();
 
     let mut trainer = if args.resume {
-        let ck = load_for_resume(&ckpt_path, &cfg, &fingerprint)?;
-        if ck.epoch as usize >= cfg.epochs {
+        let trainer = resume(&ckpt_path, &cfg, &fingerprint)?;
+        if trainer.epoch as usize >= cfg.epochs {
             say!(
                 "the checkpoint {} has already completed {} epochs (--epochs {}): nothing to train; \
                  raise --epochs to continue",
                 ckpt_path.display(),
-                ck.epoch,
+                trainer.epoch,
                 cfg.epochs
             );
             return Ok(());
         }
-        say!("resuming from {} after epoch {}", ckpt_path.display(), ck.epoch);
-        Trainer::resume(cfg.clone(), ck.network, Some(ck.adam), ck.epoch)?
+        say!("resuming from {} after epoch {}", ckpt_path.display(), trainer.epoch);
+        trainer
     } else {
         if ckpt_path.exists() {
             note!(
@@ -439,7 +435,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
         provenance.insert("date".into(), util::iso8601_utc(SystemTime::now()));
         model_file::save(&args.out, &trainer.net, &provenance)?;
         let mut meta = provenance.clone();
-        meta.insert("train_data_sha256".into(), fingerprint.clone());
+        meta.insert(DATA_FINGERPRINT_KEY.into(), fingerprint.clone());
         let ck = Checkpoint {
             network: trainer.net.clone(),
             adam: trainer.adam.clone(),
