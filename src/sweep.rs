@@ -278,12 +278,20 @@ pub fn hist_fractions(rows: &[&SweepRow], mode: Mode, tau_i: f64) -> Option<(Vec
     Some((mean, runs.len()))
 }
 
-/// The three τ_I of the histogram figure (paper Fig. 3): the smallest, 0.8 when present (the
-/// paper's optimum) or else the middle one, and the largest. Fewer when fewer are given.
+/// The paper's Fig. 3 panels read as τ_I (its caption says τ_V = 0.2, 0.4, 6.4 while its text
+/// speaks of τ_I = 0.2), with 0.8 added: read as τ_V the first two panels are τ_I = 0.4 and 0.8.
+pub const FIG3_TAUS: [f64; 4] = [0.2, 0.4, 0.8, 6.4];
+
+/// The τ_I of the histogram figure: those of [`FIG3_TAUS`] when the sweep has all of them;
+/// otherwise three, the smallest, 0.8 when present (the paper's optimum) or else the middle one,
+/// and the largest. Fewer when fewer are given.
 pub fn hist_taus(taus: &[f64]) -> Vec<f64> {
     let mut t: Vec<f64> = taus.iter().copied().filter(|x| x.is_finite()).collect();
     t.sort_by(f64::total_cmp);
     t.dedup();
+    if FIG3_TAUS.iter().all(|f| t.iter().any(|x| (x - f).abs() < 1e-9)) {
+        return FIG3_TAUS.to_vec();
+    }
     if t.len() <= 3 {
         return t;
     }
@@ -367,7 +375,8 @@ mod tests {
 
     #[test]
     fn histogram_taus() {
-        assert_eq!(hist_taus(&[0.2, 0.4, 0.8, 1.6, 3.2, 6.4]), vec![0.2, 0.8, 6.4]);
+        assert_eq!(hist_taus(&[0.2, 0.4, 0.8, 1.6, 3.2, 6.4]), FIG3_TAUS.to_vec());
+        assert_eq!(hist_taus(&[0.2, 0.4, 0.8, 1.6, 51.2]), vec![0.2, 0.8, 51.2]);
         assert_eq!(hist_taus(&[0.1, 0.3, 0.5, 0.7, 0.9]), vec![0.1, 0.5, 0.9]);
         assert_eq!(hist_taus(&[3.2, 0.2]), vec![0.2, 3.2]);
         assert_eq!(hist_taus(&[0.2, 0.2, 0.4, 0.8]), vec![0.2, 0.4, 0.8]);

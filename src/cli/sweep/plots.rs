@@ -421,9 +421,20 @@ fn hist_svg(d: &PlotData) -> PlotResult<String> {
 
     let mut buf = String::new();
     {
-        let height = 150 + 230 * panels.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut buf, (900, height)).into_drawing_area();
-        root.fill(&WHITE)?;
+        let fig3 = panels.iter().map(|p| p.0).eq(sw::FIG3_TAUS);
+        let foot = if fig3 { 40 } else { 0 };
+        let height = 150 + 230 * panels.len().max(1) as u32 + foot;
+        let full = SVGBackend::with_string(&mut buf, (900, height)).into_drawing_area();
+        full.fill(&WHITE)?;
+        let (root, note) = full.split_vertically(height - foot);
+        if fig3 {
+            note.draw(&Text::new(
+                "Paper Fig. 3: caption \"τ_V = 0.2, 0.4, 6.4\", text \"τ_I = 0.2\"; read as τ_I these are the panels \
+                 0.2, 0.4, 6.4, read as τ_V (τ_I = 2τ_V) they are 0.4, 0.8, 12.8.",
+                (12, 8),
+                (FONT, 13),
+            ))?;
+        }
         let root = root.titled(
             &format!("Spike counts per hidden neuron and test image, {mode}-spike  ({})", d.subtitle),
             (FONT, 17),
@@ -484,7 +495,7 @@ fn hist_svg(d: &PlotData) -> PlotResult<String> {
                 bar
             }))?;
         }
-        root.present()?;
+        full.present()?;
     }
     Ok(buf)
 }
