@@ -176,6 +176,9 @@ pub fn backward_hidden<T: Real, G: GradElem>(
 }
 
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
+/// dL/dw_{i,o} = g_o S_i with S_i from [`crate::forward::readout_factors`] (one row per neuron,
+/// however often it fired), and μ_e = c(ρ_e − 2ρ_e²) Σ_o w_{i,o} g_o with the sum computed once
+/// per neuron i.
 pub fn backward_readout<G: GradElem>(
     ev: &Events,
     w: &[f32],
@@ -186,18 +189,26 @@ pub fn backward_readout<G: GradElem>(
     mut mu_in: Option<&mut [f64]>,
 ) {
     let zo = dy.z_out;
-    for l in 0..ev.levels() {
-        let rho = ev.z[l] / zo;
-        let s = dy.c * (rho - rho * rho);
-        let ds = dy.c * (rho - 2.0 * rho * rho);
-        for e in ev.level(l) {
-            let i = ev.src[e] as usize;
-            for (gr, &go) in grad[i * n_out..][..n_out].iter_mut().zip(g) {
-                gr.add(go * s);
-            }
-            if let Some(mu) = mu_in.as_deref_mut() {
-                let wr = &w[i * n_out..][..n_out];
-                mu[e] = ds * wr.iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+    let n_in = w.len() / n_out.max(1);
+    let per_neuron = crate::forward::readout_factors(ev, n_in, dy);
+    let mut wg = vec![0.0; if mu_in.is_some() { n_in } else { 0 }];
+    for (i, &s) in per_neuron.iter().enumerate() {
+        if s == 0.0 {
+            continue;
+        }
+        for (gr, &go) in grad[i * n_out..][..n_out].iter_mut().zip(g) {
+            gr.add(go * s);
+        }
+        if !wg.is_empty() {
+            wg[i] = w[i * n_out..][..n_out].iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+        }
+    }
+    if let Some(mu) = mu_in.as_deref_mut() {
+        for l in 0..ev.levels() {
+            let rho = ev.z[l] / zo;
+            let ds = dy.c * (rho - 2.0 * rho * rho);
+            for e in ev.level(l) {
+                mu[e] = ds * wg[ev.src[e] as usize];
             }
         }
     }

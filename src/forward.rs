@@ -223,18 +223,34 @@ fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.
+/// The events' factors are summed per presynaptic neuron first, S_i = Σ_{events of i} c(ρ − ρ²),
+/// so that each neuron's weight row is read once however often it fired: v_o = Σ_i S_i w_{i,o}.
 pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics) -> Vec<f64> {
+    let per_neuron = readout_factors(ev, w.len() / n_out.max(1), dy);
     let mut v = vec![0.0; n_out];
-    for l in 0..ev.levels() {
-        let rho = ev.z[l] / dy.z_out;
-        let s = dy.c * (rho - rho * rho);
-        for &i in &ev.src[ev.level(l)] {
-            for (vo, &x) in v.iter_mut().zip(&w[i as usize * n_out..][..n_out]) {
+    for (i, &s) in per_neuron.iter().enumerate() {
+        if s != 0.0 {
+            for (vo, &x) in v.iter_mut().zip(&w[i * n_out..][..n_out]) {
                 *vo += s * x as f64;
             }
         }
     }
     v
+}
+
+/// S_i = Σ_{events of neuron i} c(ρ − ρ²), ρ = z / z_out, for the `n_in` presynaptic neurons of
+/// the read-out (0 for a neuron without events: every event before t_out has 0 < ρ < 1, so a
+/// neuron with events has S_i > 0).
+pub fn readout_factors(ev: &Events, n_in: usize, dy: &Dynamics) -> Vec<f64> {
+    let mut per_neuron = vec![0.0; n_in];
+    for l in 0..ev.levels() {
+        let rho = ev.z[l] / dy.z_out;
+        let s = dy.c * (rho - rho * rho);
+        for &i in &ev.src[ev.level(l)] {
+            per_neuron[i as usize] += s;
+        }
+    }
+    per_neuron
 }
 
 #[cfg(test)]
