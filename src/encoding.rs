@@ -58,12 +58,22 @@ impl PixelEncoder {
     /// Input events of an image (same result as `Events::from_times(latency_times(..))`,
     /// by a counting sort over the 255 intensity levels).
     pub fn events(&self, pixels: &[u8]) -> Events {
+        let mut ev = Events::default();
+        self.events_into(pixels, &mut ev);
+        ev
+    }
+
+    /// Like [`PixelEncoder::events`], into `ev`, reusing its buffers.
+    pub fn events_into(&self, pixels: &[u8], ev: &mut Events) {
         let mut count = [0u32; 256];
         for &x in pixels {
             count[x as usize] += 1;
         }
-        let mut ev =
-            Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(pixels.len()), spike_id: Vec::new() };
+        ev.z.clear();
+        ev.start.clear();
+        ev.start.push(0);
+        ev.src.clear();
+        ev.spike_id.clear();
         // Brightest pixel first (earliest time); x = 0 is at t_out and dropped.
         let mut pos = [0u32; 256];
         let mut acc = 0u32;
@@ -83,9 +93,8 @@ impl PixelEncoder {
             }
         }
         if ev.src.is_empty() {
-            ev.start = vec![0];
+            ev.start.truncate(1);
         }
-        ev
     }
 }
 

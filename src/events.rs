@@ -53,54 +53,81 @@ impl Events {
     /// Events of the read-out layer: one level per spike, in emission order. The read-out is a
     /// sum over events (it never fires), so it needs neither time order nor tie grouping.
     pub fn unordered(spikes: &[(f64, u32)]) -> Events {
+        let mut ev = Events::default();
+        ev.set_unordered(spikes);
+        ev
+    }
+
+    /// [`Events::unordered`] into `self`, reusing its buffers.
+    pub fn set_unordered(&mut self, spikes: &[(f64, u32)]) {
         let n = spikes.len() as u32;
-        Events {
-            z: spikes.iter().map(|s| s.0).collect(),
-            start: (0..=n).collect(),
-            src: spikes.iter().map(|s| s.1).collect(),
-            spike_id: (0..n).collect(),
-        }
+        self.z.clear();
+        self.z.extend(spikes.iter().map(|s| s.0));
+        self.start.clear();
+        self.start.extend(0..=n);
+        self.src.clear();
+        self.src.extend(spikes.iter().map(|s| s.1));
+        self.spike_id.clear();
+        self.spike_id.extend(0..n);
     }
 
     /// Builds the events of the next layer from a hidden layer's spikes given as (z, neuron),
     /// indexed by spike id. Spikes are sorted by time; equal z form one level.
     pub fn from_spikes(spikes: &[(f64, u32)]) -> Events {
+        let mut ev = Events::default();
+        ev.set_from_spikes(spikes);
+        ev
+    }
+
+    /// [`Events::from_spikes`] into `self`, reusing its buffers.
+    pub fn set_from_spikes(&mut self, spikes: &[(f64, u32)]) {
         let mut order: Vec<u32> = (0..spikes.len() as u32).collect();
         order.sort_by(|&a, &b| {
             let (za, na) = spikes[a as usize];
             let (zb, nb) = spikes[b as usize];
             za.total_cmp(&zb).then(na.cmp(&nb))
         });
-        Events::grouped(
+        self.set_grouped(
             order.iter().map(|&k| {
                 let (z, neuron) = spikes[k as usize];
                 (z, neuron, Some(k))
             }),
             |z| z,
-        )
+        );
     }
 
     /// Builds CSR levels from events sorted by `key` (a time or a z): equal keys form one level,
     /// whose z is `z_of(key)`. Each event is (key, presynaptic neuron, spike id if any).
     fn grouped(sorted: impl ExactSizeIterator<Item = (f64, u32, Option<u32>)>, z_of: impl Fn(f64) -> f64) -> Events {
+        let mut ev = Events::default();
+        ev.set_grouped(sorted, z_of);
+        ev
+    }
+
+    /// [`Events::grouped`] into `self`, reusing its buffers.
+    fn set_grouped(&mut self, sorted: impl ExactSizeIterator<Item = (f64, u32, Option<u32>)>, z_of: impl Fn(f64) -> f64) {
         let n = sorted.len();
-        let mut ev = Events { z: Vec::new(), start: vec![0], src: Vec::with_capacity(n), spike_id: Vec::new() };
+        self.z.clear();
+        self.start.clear();
+        self.start.push(0);
+        self.src.clear();
+        self.src.reserve(n);
+        self.spike_id.clear();
         let mut last = f64::NAN;
         for (key, src, id) in sorted {
             if key != last {
-                if !ev.src.is_empty() {
-                    ev.start.push(ev.src.len() as u32);
+                if !self.src.is_empty() {
+                    self.start.push(self.src.len() as u32);
                 }
-                ev.z.push(z_of(key));
+                self.z.push(z_of(key));
                 last = key;
             }
-            ev.src.push(src);
-            ev.spike_id.extend(id);
+            self.src.push(src);
+            self.spike_id.extend(id);
         }
-        if !ev.src.is_empty() {
-            ev.start.push(ev.src.len() as u32);
+        if !self.src.is_empty() {
+            self.start.push(self.src.len() as u32);
         }
-        ev
     }
 }
 

@@ -136,6 +136,20 @@ pub fn forward_hidden<T: Real>(
     dy: &Dynamics,
     buf: &mut ScanBuffers<T>,
 ) -> LayerTrace {
+    let mut tr = LayerTrace::default();
+    forward_hidden_into(ev, w, n_out, dy, buf, &mut tr);
+    tr
+}
+
+/// [`forward_hidden`] into `tr`, reusing its buffers (training keeps a batch of traces).
+pub fn forward_hidden_into<T: Real>(
+    ev: &Events,
+    w: &[f32],
+    n_out: usize,
+    dy: &Dynamics,
+    buf: &mut ScanBuffers<T>,
+    tr: &mut LayerTrace,
+) {
     let j_n = n_out;
     for v in [&mut buf.a, &mut buf.b, &mut buf.gate, &mut buf.sw] {
         v.clear();
@@ -144,14 +158,14 @@ pub fn forward_hidden<T: Real>(
     buf.state.clear();
     buf.state.resize(j_n, ACTIVE);
     buf.mask.resize(j_n, 0);
-    let mut tr =
-        LayerTrace {
-        spikes: Vec::with_capacity(2 * j_n),
-        counts: vec![0; j_n],
-        v_end: vec![0.0; j_n],
-        truncated: 0,
-        non_finite: 0,
-    };
+    tr.spikes.clear();
+    tr.spikes.reserve(2 * j_n);
+    tr.counts.clear();
+    tr.counts.resize(j_n, 0);
+    tr.v_end.clear();
+    tr.v_end.resize(j_n, 0.0);
+    tr.truncated = 0;
+    tr.non_finite = 0;
     let levels = ev.levels();
     let c = T::from_f64(dy.c);
     let slack = T::from_f64(PRETEST_SLACK);
@@ -200,7 +214,6 @@ pub fn forward_hidden<T: Real>(
             tr.v_end[j] = buf.a[j].to_f64() * q - buf.b[j].to_f64() * q * q;
         }
     }
-    tr
 }
 
 /// Indices of the non-zero bytes of a 0/1 `mask`, eight bytes at a time.

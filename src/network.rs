@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::kernels::GradElem;
 use crate::real::Precision;
-use crate::forward::{forward_hidden, forward_readout, Dynamics, LayerTrace, ScanBuffers};
+use crate::forward::{forward_hidden_into, forward_readout, Dynamics, LayerTrace, ScanBuffers};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -41,6 +41,8 @@ impl Trace {
 /// Reusable per-thread buffers.
 #[derive(Default, Debug)]
 pub struct Workspace {
+    /// (z, neuron) of a hidden layer's spikes, for the next layer's events.
+    spikes: Vec<(f64, u32)>,
     scan32: ScanBuffers<f32>,
     scan64: ScanBuffers<f64>,
     back32: BackBuffers<f32>,
@@ -162,22 +164,36 @@ impl Network {
 
     /// Forward pass from prepared input events.
     pub fn forward_events(&self, input: Events, ws: &mut Workspace) -> Trace {
+        let mut tr = Trace { events: vec![input], ..Default::default() };
+        self.forward_into(&mut tr, ws);
+        tr
+    }
+
+    /// Forward pass from the input events in `tr.events[0]`, into the rest of `tr`, reusing its
+    /// buffers (training keeps a batch of traces from step to step).
+    pub fn forward_into(&self, tr: &mut Trace, ws: &mut Workspace) {
         let dy = self.dynamics();
         let nl = self.config.n_weight_layers();
-        let mut tr = Trace { events: Vec::with_capacity(nl), hidden: Vec::with_capacity(nl - 1), v_out: Vec::new() };
-        tr.events.push(input);
+        tr.events.truncate(1);
+        tr.events.resize_with(nl, Events::default);
+        tr.hidden.resize_with(nl - 1, LayerTrace::default);
         for l in 0..nl - 1 {
-            let (ev, w, n) = (&tr.events[l], self.w(l), self.config.layers[l + 1]);
-            let h = match self.precision {
-                Precision::F32 => forward_hidden(ev, w, n, &dy, &mut ws.scan32),
-                Precision::F64 => forward_hidden(ev, w, n, &dy, &mut ws.scan64),
+            let (w, n) = (self.w(l), self.config.layers[l + 1]);
+            let (ev, h) = (&tr.events[l], &mut tr.hidden[l]);
+            match self.precision {
+                Precision::F32 => forward_hidden_into(ev, w, n, &dy, &mut ws.scan32, h),
+                Precision::F64 => forward_hidden_into(ev, w, n, &dy, &mut ws.scan64, h),
             };
-            let sp: Vec<(f64, u32)> = h.spikes.iter().map(|s| (s.z, s.neuron)).collect();
-            tr.hidden.push(h);
-            tr.events.push(if l + 2 < nl { Events::from_spikes(&sp) } else { Events::unordered(&sp) });
+            ws.spikes.clear();
+            ws.spikes.extend(h.spikes.iter().map(|s| (s.z, s.neuron)));
+            let next = &mut tr.events[l + 1];
+            if l + 2 < nl {
+                next.set_from_spikes(&ws.spikes)
+            } else {
+                next.set_unordered(&ws.spikes)
+            }
         }
         tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy);
-        tr
     }
 
     /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]`

@@ -245,6 +245,8 @@ pub struct Trainer {
     /// Per-chunk gradient accumulators (f32) and the reduced batch gradient (f64).
     chunk_grads: Vec<Vec<Vec<f32>>>,
     reduced: Vec<Vec<f64>>,
+    /// The forward traces of the last batch, kept so that their buffers are reused.
+    traces: Vec<Trace>,
 }
 
 impl Trainer {
@@ -274,7 +276,16 @@ impl Trainer {
         };
 
         let encoder = PixelEncoder::new(cfg.net.tau_i, cfg.net.t_out);
-        Ok(Trainer { net, adam, cfg, epoch, encoder, chunk_grads: Vec::new(), reduced: Vec::new() })
+        Ok(Trainer {
+            net,
+            adam,
+            cfg,
+            epoch,
+            encoder,
+            chunk_grads: Vec::new(),
+            reduced: Vec::new(),
+            traces: Vec::new(),
+        })
     }
 
     /// The sample order of an epoch: a permutation seeded by (seed, epoch), so a resumed run
@@ -295,15 +306,21 @@ impl Trainer {
         }
         let net = &self.net;
         let enc = &self.encoder;
-        // 1. forward
-        let traces: Vec<Trace> = batch
-            .par_iter()
-            .map(|&i| WS.with(|ws| net.forward_events(data.events(i, enc), &mut ws.borrow_mut())))
-            .collect();
+        // 1. forward, into the traces of the previous step (their buffers are reused)
+        if self.traces.len() < batch.len() {
+            self.traces.resize_with(batch.len(), Trace::default);
+        }
+        let traces = &mut self.traces[..batch.len()];
+        traces.par_iter_mut().zip(batch.par_iter()).for_each(|(tr, &i)| {
+            tr.events.resize_with(1, Default::default);
+            data.events_into(i, enc, &mut tr.events[0]);
+            WS.with(|ws| net.forward_into(tr, &mut ws.borrow_mut()));
+        });
+        let traces = &self.traces[..batch.len()];
         // 2. dead-neuron flags per hidden layer
         let hidden = &net.config().layers[1..net.config().layers.len() - 1];
         let mut fired: Vec<Vec<u32>> = hidden.iter().map(|&n| vec![0; n]).collect();
-        for tr in &traces {
+        for tr in traces {
             for (f, h) in fired.iter_mut().zip(&tr.hidden) {
                 for (fj, &c) in f.iter_mut().zip(&h.counts) {
                     *fj += (c > 0) as u32;

@@ -23,6 +23,10 @@ pub trait Samples: Sync {
     fn label(&self, i: usize) -> u8;
     /// Input events of example `i` under `enc` (which knows τ_I and t_out).
     fn events(&self, i: usize, enc: &PixelEncoder) -> Events;
+    /// Like [`Samples::events`], into `out`, reusing its buffers where the data set can.
+    fn events_into(&self, i: usize, enc: &PixelEncoder, out: &mut Events) {
+        *out = self.events(i, enc);
+    }
     /// What an example and one of its inputs are called in shape errors: ("examples", "inputs"),
     /// or ("images", "pixels") for image data sets.
     fn nouns(&self) -> (&'static str, &'static str) {
@@ -42,6 +46,9 @@ impl Samples for Dataset {
     }
     fn events(&self, i: usize, enc: &PixelEncoder) -> Events {
         enc.events(self.image(i))
+    }
+    fn events_into(&self, i: usize, enc: &PixelEncoder, out: &mut Events) {
+        enc.events_into(self.image(i), out)
     }
     fn nouns(&self) -> (&'static str, &'static str) {
         ("images", "pixels")
@@ -186,6 +193,12 @@ impl Samples for Examples {
         match self {
             Examples::Images(d) => d.events(i, enc),
             Examples::Timed(t) => t.events(i, enc),
+        }
+    }
+    fn events_into(&self, i: usize, enc: &PixelEncoder, out: &mut Events) {
+        match self {
+            Examples::Images(d) => d.events_into(i, enc, out),
+            Examples::Timed(t) => t.events_into(i, enc, out),
         }
     }
     fn nouns(&self) -> (&'static str, &'static str) {
