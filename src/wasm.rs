@@ -47,8 +47,8 @@ pub fn start() {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    // Plain objects (not Maps), numbers as numbers.
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    // Plain objects (not Maps), numbers as numbers, `None` as `null` (e.g. `class` on a tie).
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
     v.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
 }
 
