@@ -631,6 +631,7 @@ async function main() {
     });
 
     await test('engine: 1 and 2 threads (and the single-threaded build) train to the same weights', async () => {
+      // test requests (newTrainer, addShard, trainSteps, weightsDigest): engine.html only
       const digest = async (url) => {
         const { page } = await open(browser, url);
         const manifest = JSON.parse(readFileSync(`${ROOT}www/data/manifest.json`, 'utf8'));
@@ -642,9 +643,9 @@ async function main() {
         await page.closeAll();
         return { digest: d, stats };
       };
-      const one = await digest(`${iso.url}?threads=1`);
-      const two = await digest(`${iso.url}?threads=2`);
-      const st = await digest(`${iso.url}?build=st`);
+      const one = await digest(`${iso.url}engine.html?threads=1`);
+      const two = await digest(`${iso.url}engine.html?threads=2`);
+      const st = await digest(`${iso.url}engine.html?build=st`);
       assert(one.stats.samples === 300 && one.stats.non_finite === 0, JSON.stringify(one.stats));
       assert(one.digest === two.digest, `1 thread ${one.digest} != 2 threads ${two.digest}`);
       assert(st.digest === two.digest, `st ${st.digest} != mt ${two.digest}`);

@@ -14,6 +14,8 @@ pub const MAX_PARAMS: usize = 64 * 1024 * 1024;
 pub const MAX_SPIKE_CAP: u32 = 10_000;
 /// Largest t_out / τ_I: z = exp(t/τ_I) is kept in f64, and z² (≤ e^{2·150}) must stay far from overflow.
 pub const MAX_TOUT_OVER_TAU: f64 = 150.0;
+/// Largest τ_I.
+pub const MAX_TAU_I: f64 = 1e6;
 
 /// Firing rule of the hidden neurons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,8 +132,8 @@ impl NetConfig {
                 self.t_out / self.tau_i
             ));
         }
-        if self.tau_i > 1e6 {
-            return cfg(format!("tau_I = {} is absurdly large (at most 1e6)", self.tau_i));
+        if self.tau_i > MAX_TAU_I {
+            return cfg(format!("tau_I = {} is absurdly large (at most {MAX_TAU_I:e})", self.tau_i));
         }
         if self.max_spikes == 0 || self.max_spikes > MAX_SPIKE_CAP {
             return cfg(format!("max_spikes must be in 1..={MAX_SPIKE_CAP}, got {}", self.max_spikes));

@@ -3,6 +3,9 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// The learning rate must be below this (and above 0).
+pub const MAX_LR: f64 = 10.0;
+
 /// Adam hyper-parameters (PyTorch defaults but lr).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamConfig {
@@ -20,8 +23,8 @@ impl Default for AdamConfig {
 
 impl AdamConfig {
     pub fn validate(&self) -> Result<()> {
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr < 10.0) {
-            return Err(Error::Config(format!("learning rate must be in (0, 10), got {}", self.lr)));
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr < MAX_LR) {
+            return Err(Error::Config(format!("learning rate must be in (0, {MAX_LR}), got {}", self.lr)));
         }
         for (n, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(b.is_finite() && (0.0..1.0).contains(&b)) {

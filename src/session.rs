@@ -104,6 +104,14 @@ impl SessionConfig {
     pub fn from_json(json: &str) -> Result<Self> {
         config_from_json(json)
     }
+
+    /// Everything [`Session::new`] checks, without making the network: the validated training
+    /// configuration, and a training state within [`MAX_STATE_BYTES`].
+    pub fn check(&self) -> Result<TrainConfig> {
+        let tc = self.to_train_config()?;
+        check_state_bytes(&tc)?;
+        Ok(tc)
+    }
 }
 
 /// Parses a configuration object given as JSON: unknown keys are an error naming the key (when
@@ -144,9 +152,51 @@ pub struct StepReport {
     pub epoch_progress: f64,
     /// Training examples available.
     pub train_size: usize,
-    /// Filled in by [`StepReport::with_elapsed`] (0 otherwise).
+    /// Mini-batch steps of an epoch, and those left in the current one.
+    pub steps_per_epoch: usize,
+    pub steps_left: usize,
+    /// Totals of the epoch these steps completed (the last one if they completed several).
+    pub epoch_totals: Option<EpochTotals>,
+    /// Filled in by [`StepReport::with_elapsed`] or by a clock (0 otherwise).
     pub seconds: f64,
     pub samples_per_s: f64,
+}
+
+/// Statistics of a whole training epoch (its steps' [`StepStats`] merged).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EpochTotals {
+    pub samples: u64,
+    /// Mean loss over the samples with a finite loss.
+    pub loss: f64,
+    pub accuracy: f64,
+    /// Fraction of hidden neurons flagged dead, over the epoch's batches.
+    pub dead_fraction: f64,
+    pub non_finite: u64,
+    pub guarded: u64,
+    pub truncated: u64,
+    pub skipped_batches: u64,
+    pub undecided: u64,
+    /// Wall time of the epoch's steps, when a clock measured it (0 otherwise).
+    pub seconds: f64,
+    pub samples_per_s: f64,
+}
+
+impl EpochTotals {
+    pub fn from_stats(t: &StepStats, seconds: f64) -> Self {
+        EpochTotals {
+            samples: t.samples,
+            loss: t.loss_sum / t.samples.saturating_sub(t.non_finite).max(1) as f64,
+            accuracy: t.correct as f64 / t.samples.max(1) as f64,
+            dead_fraction: if t.flag_slots > 0 { t.flagged as f64 / t.flag_slots as f64 } else { 0.0 },
+            non_finite: t.non_finite,
+            guarded: t.guarded,
+            truncated: t.truncated,
+            skipped_batches: t.skipped_batches,
+            undecided: t.undecided,
+            seconds,
+            samples_per_s: if seconds > 0.0 { t.samples as f64 / seconds } else { 0.0 },
+        }
+    }
 }
 
 impl StepReport {
@@ -206,6 +256,94 @@ impl EvalReport {
     }
 }
 
+/// Evaluations of disjoint parts of one test set by one network, merged (the browser evaluates
+/// in chunks, to report progress and stay responsive between them); see [`EvalStats::merge`].
+#[derive(Clone, Debug, Default)]
+pub struct EvalTotals {
+    stats: EvalStats,
+    seconds: f64,
+}
+
+impl EvalTotals {
+    /// Adds a part and the wall time it took.
+    pub fn add(&mut self, part: &EvalStats, seconds: f64) {
+        self.stats.merge(part);
+        self.seconds += seconds;
+    }
+
+    /// Samples evaluated so far.
+    pub fn samples(&self) -> u64 {
+        self.stats.samples
+    }
+
+    /// The report of all parts so far.
+    pub fn report(&self) -> EvalReport {
+        EvalReport::from_stats(&self.stats).with_elapsed(self.seconds)
+    }
+}
+
+/// Largest number of epochs a page's training run or τ sweep may ask for.
+pub const MAX_RUN_EPOCHS: usize = 1000;
+
+/// What a page's training run asks for besides the network: examples of each split and epochs
+/// (numbers as JavaScript gives them: a fraction is refused by [`RunBudget::validate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunBudget {
+    pub train_samples: f64,
+    pub test_samples: f64,
+    pub epochs: f64,
+}
+
+impl RunBudget {
+    /// Checks the sizes against the data set's splits and the epochs against [`MAX_RUN_EPOCHS`]:
+    /// whole numbers from 1.
+    pub fn validate(&self, dataset: DatasetId) -> Result<()> {
+        let spec = dataset.spec();
+        let check = |what: &str, v: f64, max: usize| {
+            if v.fract() == 0.0 && (1.0..=max as f64).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::Config(format!("{what} must be a whole number in 1..={max}, got {v}")))
+            }
+        };
+        check(&format!("{} training images", spec.title), self.train_samples, spec.train_size)?;
+        check(&format!("{} test images", spec.title), self.test_samples, spec.test_size)?;
+        check("epochs", self.epochs, MAX_RUN_EPOCHS)
+    }
+}
+
+/// Bounds of one numeric setting (inclusive unless the validation message says otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Bound {
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The bounds of every numeric setting of the browser's training and τ pages, read from the
+/// constants the validation uses ([`SessionConfig::check`], [`RunBudget::validate`]): the pages
+/// put them on their inputs (`min`, `max`) and never check ranges themselves.
+pub fn limits() -> BTreeMap<&'static str, Bound> {
+    use crate::config::{MAX_LAYER_WIDTH, MAX_TAU_I, MAX_TOUT_OVER_TAU};
+    use crate::train::{MAX_BATCH, MAX_INIT, MAX_PENALTY};
+    let image_sets = crate::data::catalog::DATASETS.iter().filter(|d| d.image_side.is_some());
+    let (train, test) = image_sets.fold((0, 0), |(a, b), d| (d.train_size.max(a), d.test_size.max(b)));
+    let t_out = SessionConfig::default().t_out;
+    BTreeMap::from([
+        ("hidden", Bound { min: 1.0, max: MAX_LAYER_WIDTH as f64 }),
+        ("tau_I", Bound { min: t_out / MAX_TOUT_OVER_TAU, max: MAX_TAU_I }),
+        ("lr", Bound { min: 0.0, max: crate::optim::MAX_LR }),
+        ("batch", Bound { min: 1.0, max: MAX_BATCH as f64 }),
+        ("lambda", Bound { min: 0.0, max: MAX_PENALTY }),
+        ("sigma", Bound { min: 0.0, max: MAX_PENALTY }),
+        ("init_std", Bound { min: 0.0, max: MAX_INIT }),
+        ("seed", Bound { min: 0.0, max: crate::seed::MAX_RANDOM_SEED as f64 }),
+        ("epochs", Bound { min: 1.0, max: MAX_RUN_EPOCHS as f64 }),
+        ("train_samples", Bound { min: 1.0, max: train as f64 }),
+        ("test_samples", Bound { min: 1.0, max: test as f64 }),
+    ])
+}
+
 /// A trainer with its data and position in the epoch.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -221,6 +359,9 @@ pub struct Session {
 pub struct EpochPosition {
     order: Vec<usize>,
     cursor: usize,
+    /// The current epoch's steps so far, and their wall time (when a clock measures it).
+    epoch_total: StepStats,
+    epoch_seconds: f64,
 }
 
 impl EpochPosition {
@@ -233,16 +374,32 @@ impl EpochPosition {
     pub fn restart_epoch(&mut self) {
         self.order.clear();
         self.cursor = 0;
+        self.epoch_total = StepStats::default();
+        self.epoch_seconds = 0.0;
     }
 
     /// Runs `steps` mini-batch steps of `trainer` on `data`, continuing the epoch (a new epoch
     /// starts with a fresh permutation seeded by (seed, epoch), like the CLI; the last batch of
     /// an epoch may be short). `data` must not be empty.
     pub fn run<S: Samples + ?Sized>(&mut self, trainer: &mut Trainer, data: &S, steps: usize) -> Result<StepReport> {
+        self.run_timed(trainer, data, steps, None)
+    }
+
+    /// [`EpochPosition::run`], timing each step with `clock` (seconds) when given: the report's
+    /// `seconds` and `samples_per_s`, and those of its `epoch_totals`, are then filled in.
+    pub fn run_timed<S: Samples + ?Sized>(
+        &mut self,
+        trainer: &mut Trainer,
+        data: &S,
+        steps: usize,
+        clock: Option<&dyn Fn() -> f64>,
+    ) -> Result<StepReport> {
         let n_data = data.len();
         let bs = trainer.cfg.batch_size;
         let mut total = StepStats::default();
         let mut done = 0;
+        let mut epoch_totals = None;
+        let mut seconds = 0.0;
         for _ in 0..steps {
             if self.order.is_empty() {
                 self.order = trainer.epoch_order(n_data, trainer.epoch);
@@ -250,16 +407,24 @@ impl EpochPosition {
             }
             let end = (self.cursor + bs).min(self.order.len());
             let batch = self.order[self.cursor..end].to_vec();
+            let t0 = clock.map_or(0.0, |c| c());
             let s = trainer.step(data, &batch)?;
+            let dt = clock.map_or(0.0, |c| c() - t0);
+            seconds += dt;
             total.merge(&s);
+            self.epoch_total.merge(&s);
+            self.epoch_seconds += dt;
             done += 1;
             self.cursor = end;
             if self.cursor >= self.order.len() {
                 trainer.epoch += 1;
-                self.order.clear();
-                self.cursor = 0;
+                epoch_totals = Some(EpochTotals::from_stats(&self.epoch_total, self.epoch_seconds));
+                self.restart_epoch();
             }
         }
+        let steps_per_epoch = n_data.div_ceil(bs.max(1));
+        let steps_left =
+            if self.order.is_empty() { steps_per_epoch } else { (self.order.len() - self.cursor).div_ceil(bs.max(1)) };
         let n = total.samples.max(1) as f64;
         let hidden: usize = trainer.net.config().layers[1..trainer.net.config().layers.len() - 1].iter().sum();
         let finite = total.samples.saturating_sub(total.non_finite).max(1) as f64;
@@ -278,8 +443,11 @@ impl EpochPosition {
             epoch: trainer.epoch,
             epoch_progress: if self.order.is_empty() { 0.0 } else { self.cursor as f64 / self.order.len() as f64 },
             train_size: n_data,
-            seconds: 0.0,
-            samples_per_s: 0.0,
+            steps_per_epoch,
+            steps_left,
+            epoch_totals,
+            seconds,
+            samples_per_s: if seconds > 0.0 { total.samples as f64 / seconds } else { 0.0 },
         })
     }
 }
@@ -367,10 +535,15 @@ impl Session {
     /// Runs `steps` mini-batch steps, continuing the epoch (a new epoch starts with a fresh
     /// permutation seeded by (seed, epoch), like the CLI; the last batch of an epoch may be short).
     pub fn train_steps(&mut self, steps: usize) -> Result<StepReport> {
+        self.train_steps_timed(steps, None)
+    }
+
+    /// [`Session::train_steps`] timed by `clock` (seconds), see [`EpochPosition::run_timed`].
+    pub fn train_steps_timed(&mut self, steps: usize, clock: Option<&dyn Fn() -> f64>) -> Result<StepReport> {
         if self.train.n == 0 {
             return Err(Error::Shape("no training data: add a shard first".into()));
         }
-        self.position.run(&mut self.trainer, &self.train, steps)
+        self.position.run_timed(&mut self.trainer, &self.train, steps, clock)
     }
 
     /// Evaluates on `data`, or on the test set given with [`Session::set_test`].
@@ -522,5 +695,71 @@ mod tests {
         assert_eq!(m.metadata["test_accuracy"], "0.5");
         assert_eq!(m.metadata["producer"], "multispike session (browser)");
         assert!(s.evaluate(None).is_err());
+    }
+    #[test]
+    fn chunked_evaluation_and_epoch_totals() {
+        let mut s = Session::new(&small_cfg()).unwrap();
+        s.add_train(data(50, 0)).unwrap();
+        let test = data(45, 2);
+        let whole = evaluate(&s.trainer().net, &test).unwrap();
+        let mut totals = EvalTotals::default();
+        for r in [0..20, 20..21, 21..45] {
+            totals.add(&evaluate(&s.trainer().net, &test.subset(r).unwrap()).unwrap(), 0.5);
+        }
+        let (a, b) = (totals.report(), EvalReport::from_stats(&whole));
+        assert_eq!(
+            (a.samples, a.accuracy, a.undecided, &a.spike_hist),
+            (b.samples, b.accuracy, b.undecided, &b.spike_hist)
+        );
+        assert!((a.loss - b.loss).abs() < 1e-9 && (a.mean_spikes - b.mean_spikes).abs() < 1e-12);
+        assert!(a.per_class_accuracy.iter().zip(&b.per_class_accuracy).all(|(x, y)| (x - y).abs() < 1e-12));
+        assert_eq!((a.seconds, a.samples_per_s), (1.5, 30.0));
+        // 50 examples in batches of 20: 3 steps per epoch; the third step brings the totals
+        let clock = || 1.0;
+        let r = s.train_steps_timed(2, Some(&clock)).unwrap();
+        assert_eq!((r.steps_per_epoch, r.steps_left, r.epoch_totals.is_none()), (3, 1, true));
+        let last = s.train_steps(1).unwrap();
+        let t = last.epoch_totals.expect("the epoch ended");
+        assert_eq!((t.samples, last.steps_left, last.epoch), (50, 3, 1));
+        let acc = (r.accuracy * 40.0 + last.accuracy * 10.0) / 50.0;
+        assert!((t.accuracy - acc).abs() < 1e-12);
+        assert!(s.train_steps(1).unwrap().epoch_totals.is_none());
+    }
+
+    #[test]
+    fn budgets_and_limits() {
+        let b = |tr, te, ep| RunBudget { train_samples: tr, test_samples: te, epochs: ep };
+        b(60000.0, 10000.0, 1000.0).validate(DatasetId::Mnist).unwrap();
+        for (x, want) in [
+            (b(0.0, 1.0, 1.0), "MNIST training images must be a whole number in 1..=60000, got 0"),
+            (b(1.0, 10001.0, 1.0), "test images must be a whole number in 1..=10000, got 10001"),
+            (b(1.0, 1.0, 0.5), "epochs must be a whole number in 1..=1000, got 0.5"),
+            (b(1.0, 1.0, f64::NAN), "epochs"),
+        ] {
+            let e = x.validate(DatasetId::FashionMnist).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let l = limits();
+        assert_eq!((l["batch"].min, l["batch"].max), (1.0, 100_000.0));
+        // the bounds are those of the validation: just inside passes, just outside fails
+        let ok = |c: SessionConfig| c.check().is_ok();
+        let d = SessionConfig::default;
+        assert!(
+            ok(SessionConfig { tau_i: l["tau_I"].min, ..d() })
+                && !ok(SessionConfig { tau_i: l["tau_I"].min * 0.99, ..d() })
+        );
+        assert!(
+            ok(SessionConfig { tau_i: l["tau_I"].max, ..d() })
+                && !ok(SessionConfig { tau_i: l["tau_I"].max * 1.01, ..d() })
+        );
+        assert!(!ok(SessionConfig { batch: l["batch"].max as usize + 1, ..d() }));
+        assert!(ok(SessionConfig {
+            lambda: l["lambda"].max,
+            sigma: l["sigma"].max,
+            init_std: l["init_std"].max,
+            ..d()
+        }));
+        assert!(!ok(SessionConfig { init_std: l["init_std"].max * 1.01, ..d() }));
+        assert!(!ok(SessionConfig { lr: l["lr"].max, ..d() }) && !ok(SessionConfig { lr: l["lr"].min, ..d() }));
     }
 }

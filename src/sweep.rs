@@ -9,6 +9,7 @@
 
 use crate::config::Mode;
 use crate::train::HIST_BINS;
+use serde::Deserialize;
 
 /// The columns before the histogram, in file order.
 pub const FIXED_COLUMNS: [&str; 16] = [
@@ -159,6 +160,83 @@ impl SweepRow {
             truncated: num(&f, &cols, 14)?,
             wall_s: num(&f, &cols, 15)?,
             hist,
+        })
+    }
+}
+
+/// A whole CSV file: the header and one line per row, each ending with a line break.
+pub fn to_csv(rows: &[SweepRow]) -> String {
+    let mut text = header() + "\n";
+    for r in rows {
+        text += &(r.to_csv() + "\n");
+    }
+    text
+}
+
+/// One finished run of the browser's τ page (its worker's `run` event, as the page stores it):
+/// the fields a CSV row needs; other fields are ignored.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PageRun {
+    pub tau: f64,
+    pub mode: Mode,
+    pub seed: u64,
+    pub epochs: u64,
+    pub train_samples: u64,
+    pub test_samples: u64,
+    pub wall_s: f64,
+    /// The last epoch's training totals.
+    pub train: PageTrain,
+    /// The test evaluation after the last epoch.
+    pub eval: PageEval,
+}
+
+/// The training totals of a [`PageRun`].
+#[derive(Clone, Debug, Deserialize)]
+pub struct PageTrain {
+    pub accuracy: f64,
+    pub dead_fraction: f64,
+    pub non_finite: u64,
+    pub guarded: u64,
+    pub truncated: u64,
+}
+
+/// The test evaluation of a [`PageRun`].
+#[derive(Clone, Debug, Deserialize)]
+pub struct PageEval {
+    pub accuracy: f64,
+    pub loss: f64,
+    pub mean_spikes: f64,
+    pub silent_fraction: f64,
+    pub spike_hist: Vec<u64>,
+}
+
+impl PageRun {
+    /// The CSV row of the run (the same columns as `multispike sweep`); the histogram must have
+    /// [`HIST_BINS`] bins.
+    pub fn to_row(&self) -> Result<SweepRow, String> {
+        if self.eval.spike_hist.len() != HIST_BINS {
+            return Err(format!("spike_hist has {} bins, expected {HIST_BINS}", self.eval.spike_hist.len()));
+        }
+        Ok(SweepRow {
+            key: RunKey {
+                tau_i: self.tau,
+                mode: self.mode,
+                seed: self.seed,
+                epochs: self.epochs,
+                train_samples: self.train_samples,
+                test_samples: self.test_samples,
+            },
+            test_accuracy: self.eval.accuracy,
+            test_loss: self.eval.loss,
+            train_accuracy: self.train.accuracy,
+            mean_spikes: self.eval.mean_spikes,
+            silent_fraction: self.eval.silent_fraction,
+            dead_fraction: self.train.dead_fraction,
+            non_finite: self.train.non_finite,
+            guarded: self.train.guarded,
+            truncated: self.train.truncated,
+            wall_s: self.wall_s,
+            hist: self.eval.spike_hist.clone(),
         })
     }
 }
@@ -334,6 +412,25 @@ mod tests {
         assert_eq!(parse_csv(&text).unwrap(), rows);
         assert_eq!(header().split(',').count(), 16 + HIST_BINS);
         assert!(header().ends_with(",hist_20"));
+    }
+
+    #[test]
+    fn page_runs_become_rows() {
+        let json = format!(
+            r#"[{{"tau":0.4,"mode":"single","seed":1,"epochs":2,"train_samples":100,"test_samples":50,"wall_s":1.5,
+               "run":3,"hidden":[100],
+               "train":{{"accuracy":0.9,"dead_fraction":0,"non_finite":0,"guarded":3,"truncated":1,"samples":100}},
+               "eval":{{"accuracy":0.7,"loss":0.25,"mean_spikes":0.5,"silent_fraction":0.25,"spike_hist":{:?}}}}}]"#,
+            vec![1u64; HIST_BINS]
+        );
+        let runs: Vec<PageRun> = serde_json::from_str(&json).unwrap();
+        let row = runs[0].to_row().unwrap();
+        assert_eq!((row.key.tau_i, row.key.mode, row.test_accuracy, row.guarded), (0.4, Mode::Single, 0.7, 3));
+        let text = to_csv(&[row.clone()]);
+        assert_eq!(parse_csv(&text).unwrap(), vec![row]);
+        let mut short = runs[0].clone();
+        short.eval.spike_hist.pop();
+        assert!(short.to_row().unwrap_err().contains("bins"));
     }
 
     #[test]

@@ -109,11 +109,10 @@ pub fn membrane(
 /// Everything the browser shows about one image.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prediction {
-    /// Predicted class: argmax of `v_out`.
-    pub class: usize,
-    /// The decision: `class`, or `None` when the largest outputs tie (then undecided, counted
-    /// wrong by every accuracy of the engine).
-    pub decided: Option<usize>,
+    /// Predicted class: the index of the strictly largest output ([`crate::loss::decision`]),
+    /// or `None` (JS `null`) when the largest outputs tie: undecided, counted wrong by every
+    /// accuracy of the engine.
+    pub class: Option<usize>,
     /// softmax(v_out).
     pub probabilities: Vec<f32>,
     /// Output membrane potentials V_o(t_out).
@@ -156,15 +155,8 @@ pub fn predict_times(net: &Network, times: &[f64], points: usize) -> Result<Pred
     let m = trace.v_out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let ex: Vec<f64> = trace.v_out.iter().map(|v| (v - m).exp()).collect();
     let sum: f64 = ex.iter().sum();
-    let class = trace
-        .v_out
-        .iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
-        .0;
     let mut p = Prediction {
-        class,
-        decided: crate::loss::decision(&trace.v_out),
+        class: crate::loss::decision(&trace.v_out),
         probabilities: ex.iter().map(|e| (e / sum) as f32).collect(),
         v_out: trace.v_out.iter().map(|&v| v as f32).collect(),
         spike_layer: Vec::new(),

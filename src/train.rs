@@ -32,6 +32,8 @@ use std::cell::RefCell;
 pub const MAX_PENALTY: f64 = 1000.0;
 /// Largest accepted |mean| and standard deviation of the Gaussian weight initialisation.
 pub const MAX_INIT: f64 = 100.0;
+/// Largest accepted mini-batch size.
+pub const MAX_BATCH: usize = 100_000;
 
 /// Samples per gradient chunk. Fixed (not derived from the thread count) so that the reduction
 /// order, and therefore every bit of the weights, is the same on any number of threads.
@@ -147,8 +149,8 @@ impl TrainConfig {
         self.net.validate()?;
         self.adam.validate()?;
         let c = |m: String| Err(Error::Config(m));
-        if self.batch_size == 0 || self.batch_size > 100_000 {
-            return c(format!("batch size must be in 1..=100000, got {}", self.batch_size));
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH {
+            return c(format!("batch size must be in 1..={MAX_BATCH}, got {}", self.batch_size));
         }
         if self.epochs > 100_000 {
             return c(format!("epochs must be at most 100000, got {}", self.epochs));
@@ -501,6 +503,38 @@ impl EvalStats {
         } else {
             self.correct as f64 / self.samples as f64
         }
+    }
+
+    /// Adds the evaluation of a disjoint part of the same set by the same network (the browser
+    /// evaluates in chunks to report progress). Counts add up exactly; `mean_spikes` and
+    /// `neuron_mean_spikes` are sample-weighted, hence exact too; `silent_fraction` becomes the
+    /// sample-weighted mean of the parts' fractions (exact for one part: which neurons fired is
+    /// not kept).
+    pub fn merge(&mut self, o: &EvalStats) {
+        let (a, b) = (self.samples as f64, o.samples as f64);
+        let mean = |x: f64, y: f64| if a + b > 0.0 { (x * a + y * b) / (a + b) } else { 0.0 };
+        self.mean_spikes = mean(self.mean_spikes, o.mean_spikes);
+        self.silent_fraction = mean(self.silent_fraction, o.silent_fraction);
+        if self.neuron_mean_spikes.len() < o.neuron_mean_spikes.len() {
+            self.neuron_mean_spikes.resize(o.neuron_mean_spikes.len(), 0.0);
+        }
+        for (k, x) in self.neuron_mean_spikes.iter_mut().enumerate() {
+            *x = mean(*x, o.neuron_mean_spikes.get(k).copied().unwrap_or(0.0));
+        }
+        let add = |x: &mut Vec<u64>, y: &[u64]| {
+            if x.len() < y.len() {
+                x.resize(y.len(), 0);
+            }
+            x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+        };
+        add(&mut self.per_class_correct, &o.per_class_correct);
+        add(&mut self.per_class_total, &o.per_class_total);
+        add(&mut self.spike_hist, &o.spike_hist);
+        self.samples += o.samples;
+        self.correct += o.correct;
+        self.loss_sum += o.loss_sum;
+        self.truncated += o.truncated;
+        self.undecided += o.undecided;
     }
 }
 

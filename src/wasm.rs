@@ -5,23 +5,35 @@
 //!
 //! Exports (JS names):
 //! - `Model` — `new Model(bytes)`, `predict(pixels)`, `hiddenTraces(pixels, layer, neurons, points)`,
-//!   `metadata()`, `layers`, `tauI`, `toBytes()`.
+//!   `evaluate(shard)`, `metadata()`, `layers`, `tauI`, `toBytes()`.
+//! - `Shard` — a parsed MNIST-shaped shard: `new Shard(bytes, sha256?, name?)`, `length`,
+//!   `label(k)`, `image(k)`, `slice(start, end)`.
+//! - `Evaluation` — evaluations of chunks of a test set merged in Rust: `new Evaluation()`,
+//!   `addModel(model, shard, start, end)`, `addTrainer(trainer, shard, start, end)`, `samples`,
+//!   `report()`.
+//! - `manifest(json)` → the validated shard manifest (its `dataset` filled in).
+//! - `checkRun(config, budget)` — throws Rust's message for an invalid training configuration or
+//!   budget `{ train_samples, test_samples, epochs }`; `sweepCsv(runs)` → the CSV of τ-page runs
+//!   in the columns of `multispike sweep`.
 //! - `preprocess(data, width, height, channels)` → `Uint8Array(784)`.
-//! - `Trainer` — `new Trainer(config)`, `addShard(bytes, sha256?)`, `setTestShard(bytes, sha256?)`,
-//!   `trainSteps(n)`, `evaluate(bytes?)`, `exportModel()`, `exportModelWith(metadata)`, `exportCheckpoint()`,
-//!   `importCheckpoint(bytes)`, `weightsDigest()`, `config()`.
+//! - `Trainer` — `new Trainer(config)`, `addShard(bytes, sha256?)`, `addExamples(shard, start, end)`,
+//!   `setTestShard(bytes, sha256?)`, `trainSteps(n)` (with `epoch_totals` when an epoch ends),
+//!   `evaluate(bytes?)`, `evaluateShard(shard)`, `exportModel()`, `exportModelWith(metadata)`,
+//!   `exportCheckpoint()`, `importCheckpoint(bytes)`, `weightsDigest()`, `config()`.
 //! - `YinYang` — the Yin-Yang playground: `new YinYang(config)`, `config()`, `trainSteps(n)`,
 //!   `evaluate()`, `decisionMap(resolution)`, `points(test)`, `predict(x, y, points)`,
 //!   `exportModel()`, `weightsDigest()`.
 //! - `datasets()` → the data-set table (name, title, classes, inputs, encoding, credit).
 //! - `randomSeed()` → a seed from `crypto.getRandomValues` (the caller records it).
-//! - `buildInfo()` → `{ version, threaded, simd }`; `rayonThreads()`.
+//! - `buildInfo()` → `{ version, threaded, simd, max_model_bytes, limits }` (`limits`: `{ min,
+//!   max }` of every numeric setting of the training and τ pages); `rayonThreads()`.
 //! - threaded build (feature `threads`) only: `initThreadPool(n)` (call it first, once).
 
+use crate::data::Dataset;
 use crate::model_file::{self, ModelFile};
 use crate::playground::{Playground, PlaygroundConfig};
-use crate::session::{Session, SessionConfig};
-use crate::{preprocess as pre, shards, traces};
+use crate::session::{self, EvalReport, EvalTotals, RunBudget, Session, SessionConfig};
+use crate::{preprocess as pre, shards, sweep, traces, train};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -35,8 +47,8 @@ pub fn start() {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    // Plain objects (not Maps), numbers as numbers.
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    // Plain objects (not Maps), numbers as numbers, `None` as `null` (e.g. `class` on a tie).
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
     v.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
 }
 
@@ -108,6 +120,8 @@ struct BuildInfo {
     simd: bool,
     /// Largest model file `new Model` accepts: pages refuse bigger files before reading them.
     max_model_bytes: u64,
+    /// `{ min, max }` of every numeric setting of the training and τ pages (`session::limits`).
+    limits: std::collections::BTreeMap<&'static str, session::Bound>,
 }
 
 /// `{ version, threaded, simd, max_model_bytes }` of this package: which build runs.
@@ -118,7 +132,140 @@ pub fn build_info() -> Result<JsValue, JsError> {
         threaded: cfg!(feature = "threads"),
         simd: cfg!(target_feature = "simd128"),
         max_model_bytes: model_file::MAX_FILE_BYTES,
+        limits: session::limits(),
     })
+}
+
+/// The validated `manifest.json` of a shard directory (`dataset` filled in: absent means mnist).
+#[wasm_bindgen]
+pub fn manifest(json: &str) -> Result<JsValue, JsError> {
+    to_js(&shards::parse_manifest(json)?)
+}
+
+/// Throws Rust's message when a training run of the pages is invalid: `config` as for
+/// `new Trainer` (checked without making the network), `budget` `{ train_samples,
+/// test_samples, epochs }` against the data set's splits.
+#[wasm_bindgen(js_name = checkRun)]
+pub fn check_run(config: JsValue, budget: JsValue) -> Result<(), JsError> {
+    let cfg = match config_json(&config)? {
+        None => SessionConfig::default(),
+        Some(json) => SessionConfig::from_json(&json)?,
+    };
+    cfg.check()?;
+    let json = config_json(&budget)?.ok_or_else(|| JsError::new("invalid configuration: no budget"))?;
+    let b: RunBudget = session::config_from_json(&json)?;
+    Ok(b.validate(cfg.dataset)?)
+}
+
+/// The CSV (header and one line per run, the columns of `multispike sweep`) of the τ page's
+/// finished runs (its worker's `run` events).
+#[wasm_bindgen(js_name = sweepCsv)]
+pub fn sweep_csv(runs: JsValue) -> Result<String, JsError> {
+    let json = config_json(&runs)?.unwrap_or_else(|| "[]".into());
+    let runs: Vec<sweep::PageRun> = serde_json::from_str(&json).map_err(|e| JsError::new(&format!("τ runs: {e}")))?;
+    let rows = runs.iter().map(sweep::PageRun::to_row).collect::<Result<Vec<_>, _>>().map_err(|e| JsError::new(&e))?;
+    Ok(sweep::to_csv(&rows))
+}
+
+/// A parsed MNIST-shaped shard (`src/shards.rs` format), held in the engine's memory.
+#[wasm_bindgen]
+pub struct Shard {
+    inner: Dataset,
+}
+
+#[wasm_bindgen]
+impl Shard {
+    /// Parses a shard (the `.mshd.gz` file's bytes, or inflated); `sha256` (hex, of `bytes` as
+    /// given: the manifest's) is checked when given; `name` appears in error messages.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8], sha256: Option<String>, name: Option<String>) -> Result<Shard, JsError> {
+        let name = name.unwrap_or_else(|| "shard".into());
+        Ok(Shard { inner: shards::parse_shard(bytes, sha256.as_deref(), &name)? })
+    }
+
+    /// Number of examples.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.inner.n
+    }
+
+    /// Label of example `k`.
+    pub fn label(&self, k: usize) -> Result<u8, JsError> {
+        self.check(k)?;
+        Ok(self.inner.label(k))
+    }
+
+    /// Pixels of example `k` (784 bytes).
+    pub fn image(&self, k: usize) -> Result<Vec<u8>, JsError> {
+        self.check(k)?;
+        Ok(self.inner.image(k).to_vec())
+    }
+
+    /// A copy of examples `start .. end`.
+    pub fn slice(&self, start: usize, end: usize) -> Result<Shard, JsError> {
+        Ok(Shard { inner: self.inner.subset(start..end)? })
+    }
+}
+
+impl Shard {
+    fn check(&self, k: usize) -> Result<(), JsError> {
+        if k < self.inner.n {
+            Ok(())
+        } else {
+            Err(JsError::new(&format!("example {k} of a shard of {} examples", self.inner.n)))
+        }
+    }
+}
+
+/// Evaluations of disjoint chunks of a test set, merged (`session::EvalTotals`).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Evaluation {
+    inner: EvalTotals,
+}
+
+impl Evaluation {
+    fn add(&mut self, net: &crate::Network, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+        let t0 = now_ms();
+        let part = if start == 0 && end == shard.inner.n {
+            train::evaluate(net, &shard.inner)?
+        } else {
+            train::evaluate(net, &shard.inner.subset(start..end)?)?
+        };
+        self.inner.add(&part, (now_ms() - t0) / 1000.0);
+        Ok(())
+    }
+}
+
+#[wasm_bindgen]
+impl Evaluation {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Evaluation {
+        Evaluation::default()
+    }
+
+    /// Evaluates a model on examples `start .. end` of `shard` and adds the result.
+    #[wasm_bindgen(js_name = addModel)]
+    pub fn add_model(&mut self, model: &Model, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+        self.add(&model.inner.network, shard, start, end)
+    }
+
+    /// Evaluates a trainer's current network on examples `start .. end` of `shard` and adds it.
+    #[wasm_bindgen(js_name = addTrainer)]
+    pub fn add_trainer(&mut self, trainer: &Trainer, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+        self.add(&trainer.inner.trainer().net, shard, start, end)
+    }
+
+    /// Samples evaluated so far.
+    #[wasm_bindgen(getter)]
+    pub fn samples(&self) -> f64 {
+        self.inner.samples() as f64
+    }
+
+    /// The merged report (as `Trainer.evaluate`).
+    pub fn report(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.report())
+    }
 }
 
 /// Threads of rayon's pool (1 in the single-threaded build). In the threaded build call it only
@@ -147,6 +294,13 @@ impl Model {
     /// layers, t_out }`; the traces use 201 grid times from 0 to t_out.
     pub fn predict(&self, pixels: &[u8]) -> Result<JsValue, JsError> {
         to_js(&traces::predict(&self.inner.network, pixels, 201)?)
+    }
+
+    /// `train::evaluate` on a whole shard: the report of `Trainer.evaluate`.
+    pub fn evaluate(&self, shard: &Shard) -> Result<JsValue, JsError> {
+        let t0 = now_ms();
+        let r = EvalReport::from_stats(&train::evaluate(&self.inner.network, &shard.inner)?);
+        to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
     }
 
     /// Like `predict` with `points` grid times.
@@ -232,6 +386,13 @@ impl Trainer {
         Ok(self.inner.add_shard(bytes, sha256.as_deref())?)
     }
 
+    /// Adds examples `start .. end` of a parsed shard; returns the number of training examples.
+    #[wasm_bindgen(js_name = addExamples)]
+    pub fn add_examples(&mut self, shard: &Shard, start: usize, end: usize) -> Result<usize, JsError> {
+        self.inner.add_train(shard.inner.subset(start..end)?)?;
+        Ok(self.inner.train_size())
+    }
+
     /// Sets the shard that `evaluate()` without an argument uses.
     #[wasm_bindgen(js_name = setTestShard)]
     pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> Result<usize, JsError> {
@@ -240,12 +401,14 @@ impl Trainer {
 
     /// Runs `n` mini-batch steps: `{ steps, samples, loss, accuracy, spikes_per_sample,
     /// mean_spikes, dead_fraction, non_finite, guarded, truncated, skipped_batches, epoch,
-    /// epoch_progress, train_size, seconds, samples_per_s }`.
+    /// epoch_progress, train_size, steps_per_epoch, steps_left, epoch_totals, seconds,
+    /// samples_per_s }`; `epoch_totals` (`null` unless these steps ended an epoch): `{ samples,
+    /// loss, accuracy, dead_fraction, non_finite, guarded, truncated, skipped_batches, undecided,
+    /// seconds, samples_per_s }` of the whole epoch.
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {
-        let t0 = now_ms();
-        let r = self.inner.train_steps(n)?;
-        to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
+        let clock = || now_ms() / 1000.0;
+        to_js(&self.inner.train_steps_timed(n, Some(&clock))?)
     }
 
     /// Evaluates on a shard's bytes, or on the test shard when called without one:
@@ -257,6 +420,14 @@ impl Trainer {
             Some(b) => self.inner.evaluate(Some(&shards::parse_shard(&b, None, "shard")?))?,
             None => self.inner.evaluate(None)?,
         };
+        to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
+    }
+
+    /// `evaluate` on a parsed shard.
+    #[wasm_bindgen(js_name = evaluateShard)]
+    pub fn evaluate_shard(&self, shard: &Shard) -> Result<JsValue, JsError> {
+        let t0 = now_ms();
+        let r = self.inner.evaluate(Some(&shard.inner))?;
         to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
     }
 
@@ -355,7 +526,7 @@ impl YinYang {
     }
 
     /// Spike raster, output traces (`points` grid times) and probabilities of the point (x, y),
-    /// with its true class `truth`, the decision `decided` (`null` on a tie) and its
+    /// with its true class `truth`, the decision `class` (`null` on a tie) and its
     /// `input_times`.
     pub fn predict(&self, x: f64, y: f64, points: usize) -> Result<JsValue, JsError> {
         let (p, truth) = self.inner.predict(x, y, points)?;

@@ -81,9 +81,11 @@ fn prediction_record_is_consistent() {
     assert_eq!(p.v_trace.len(), 10 * 51);
     let s: f32 = p.probabilities.iter().sum();
     assert!((s - 1.0).abs() < 1e-5);
+    let class = p.class.expect("random weights do not tie");
+    assert_eq!(p.class, multispike::loss::decision(&tr.v_out));
     for o in 0..10 {
         assert!((p.v_trace[o * 51 + 50] as f64 - tr.v_out[o]).abs() < 1e-5 * (1.0 + tr.v_out[o].abs()));
-        assert!(p.probabilities[o] <= p.probabilities[p.class]);
+        assert!(p.probabilities[o] <= p.probabilities[class]);
     }
     assert!(p.spike_time.iter().all(|&t| (0.0..1.0).contains(&t)));
     assert!(predict(&net, &pixels[..100], 51).is_err());
@@ -92,4 +94,7 @@ fn prediction_record_is_consistent() {
     let flat = Network::init_gaussian(NetConfig::new(vec![784, 10], 0.8, Mode::Multi), 1, 0.0, 0.1).unwrap();
     let q = predict(&flat, &pixels, 11).unwrap();
     assert_eq!((q.n_spikes, q.v_trace.len()), (0, 110));
+    // a tie (all outputs 0: no input spike reaches them) is undecided, never class 0
+    let silent = predict(&net, &[0; 784], 11).unwrap();
+    assert!(silent.v_out.iter().all(|&v| v == 0.0) && silent.class.is_none(), "{:?}", silent.v_out);
 }

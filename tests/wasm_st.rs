@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use multispike::data::Dataset;
-use multispike::wasm::{preprocess, Model, Trainer};
+use multispike::wasm::{build_info, check_run, manifest, preprocess, sweep_csv, Evaluation, Model, Shard, Trainer};
 use multispike::{model_file, shards, Mode, NetConfig, Network};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
@@ -220,4 +220,150 @@ fn js_error_texts_are_those_of_the_reliability_table() {
     in_table(&err_message(preprocess(&[0; 100], 28, 28, 4).err().unwrap().into()));
     let m = Model::new(&model_bytes(3, 1)).unwrap();
     in_table(&err_message(m.predict(&[0; 783]).err().unwrap().into()));
+}
+
+fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn shards_parse_once_and_slice() {
+    let data = synthetic(30, 2);
+    let gz = shards::encode(&data).unwrap();
+    let s = Shard::new(&gz, Some(shards::sha256_hex(&gz)), Some("train-00.mshd.gz".into())).unwrap();
+    assert_eq!(s.length(), 30);
+    assert_eq!(s.label(7).unwrap(), data.labels[7]);
+    assert_eq!(s.image(7).unwrap(), data.image(7));
+    let part = s.slice(10, 25).unwrap();
+    assert_eq!(part.length(), 15);
+    assert_eq!(part.image(0).unwrap(), data.image(10));
+    assert!(err_message(s.label(30).err().unwrap().into()).contains("30"));
+    assert!(s.slice(20, 31).is_err());
+    // Rust's messages: a wrong hash, a corrupt file (named)
+    let e = err_message(Shard::new(&gz, Some("00".repeat(32)), Some("x.mshd.gz".into())).err().unwrap().into());
+    assert!(e.starts_with("x.mshd.gz: ") && e.contains("sha256 mismatch"), "{e}");
+    assert!(err_message(Shard::new(b"<!doctype html>", None, None).err().unwrap().into()).contains("shard"));
+    // a trainer takes examples from a parsed shard
+    let mut t = Trainer::new(json(r#"{"layers":[784,10,10]}"#)).unwrap();
+    assert_eq!(t.add_examples(&s, 0, 20).unwrap(), 20);
+    assert_eq!(t.add_examples(&part, 0, 15).unwrap(), 35);
+    assert!(t.add_examples(&s, 25, 31).is_err());
+}
+
+#[wasm_bindgen_test]
+fn model_evaluation_whole_and_in_chunks() {
+    let m = Model::new(&model_bytes(30, 4)).unwrap();
+    let data = synthetic(90, 1);
+    let s = Shard::new(&shards::encode_raw(&data).unwrap(), None, None).unwrap();
+    let whole = m.evaluate(&s).unwrap();
+    assert_eq!(num(&whole, "samples"), 90.0);
+    let net = model_file::from_bytes(&model_bytes(30, 4)).unwrap().network;
+    let native = multispike::train::evaluate(&net, &data).unwrap();
+    assert_eq!(num(&whole, "accuracy"), native.accuracy());
+    assert_eq!(num(&whole, "undecided"), native.undecided as f64);
+    // three chunks merged in Rust: the same counts, per-class accuracy and histogram
+    let mut ev = Evaluation::new();
+    for (a, b) in [(0, 40), (40, 41), (41, 90)] {
+        ev.add_model(&m, &s, a, b).unwrap();
+    }
+    assert_eq!(ev.samples(), 90.0);
+    let merged = ev.report().unwrap();
+    for key in ["samples", "accuracy", "undecided"] {
+        assert_eq!(num(&merged, key), num(&whole, key), "{key}");
+    }
+    assert!((num(&merged, "loss") - num(&whole, "loss")).abs() < 1e-9);
+    assert!((num(&merged, "mean_spikes") - num(&whole, "mean_spikes")).abs() < 1e-9);
+    let list = |v: &JsValue, key: &str| -> Vec<f64> {
+        js_sys::Array::from(&get(v, key)).iter().map(|x| x.as_f64().unwrap()).collect()
+    };
+    assert_eq!(list(&merged, "spike_hist"), list(&whole, "spike_hist"));
+    let (pm, pw) = (list(&merged, "per_class_accuracy"), list(&whole, "per_class_accuracy"));
+    assert!(pm.iter().zip(&pw).all(|(a, b)| (a - b).abs() < 1e-12), "{pm:?} vs {pw:?}");
+    assert!(ev.add_model(&m, &s, 80, 91).is_err());
+    // the same through a trainer
+    let mut t = Trainer::new(json(r#"{"layers":[784,30,10]}"#)).unwrap();
+    let mut ev = Evaluation::new();
+    ev.add_trainer(&t, &s, 0, 90).unwrap();
+    assert_eq!(num(&ev.report().unwrap(), "loss"), num(&t.evaluate_shard(&s).unwrap(), "loss"));
+    assert_eq!(t.add_examples(&s, 0, 90).unwrap(), 90);
+}
+
+#[wasm_bindgen_test]
+fn a_tie_is_no_class() {
+    let m = Model::new(&model_bytes(20, 1)).unwrap();
+    // no ink: every input at t_out, no hidden spike, all outputs 0 — a tie, not class 0
+    let p = m.predict(&[0u8; 784]).unwrap();
+    assert!(get(&p, "class").is_null(), "class {:?}", get(&p, "class"));
+    let p = m.predict(&digit()).unwrap();
+    assert!(get(&p, "class").as_f64().is_some());
+}
+
+#[wasm_bindgen_test]
+fn epoch_totals_come_with_the_step_that_ends_an_epoch() {
+    let mut t = Trainer::new(json(r#"{"layers":[784,30,10],"batch":40,"lr":0.01,"init_std":0.3}"#)).unwrap();
+    t.add_shard(&shards::encode_raw(&synthetic(100, 0)).unwrap(), None).unwrap();
+    let a = t.train_steps(1).unwrap();
+    assert_eq!((num(&a, "steps_per_epoch"), num(&a, "steps_left")), (3.0, 2.0));
+    assert!(get(&a, "epoch_totals").is_null());
+    let b = t.train_steps(2).unwrap();
+    let tot = get(&b, "epoch_totals");
+    assert_eq!(num(&tot, "samples"), 100.0);
+    assert_eq!(num(&b, "steps_left"), 3.0);
+    let acc = (num(&a, "accuracy") * 40.0 + num(&b, "accuracy") * 60.0) / 100.0;
+    assert!((num(&tot, "accuracy") - acc).abs() < 1e-12);
+    assert!(num(&tot, "seconds") >= num(&b, "seconds") && num(&tot, "samples_per_s") > 0.0);
+    assert_eq!(num(&tot, "guarded"), num(&a, "guarded") + num(&b, "guarded"));
+}
+
+#[wasm_bindgen_test]
+fn limits_and_run_checks_are_rusts() {
+    let info = build_info().unwrap();
+    let limits = get(&info, "limits");
+    let bound = |k: &str| (num(&get(&limits, k), "min"), num(&get(&limits, k), "max"));
+    assert_eq!(bound("batch"), (1.0, multispike::train::MAX_BATCH as f64));
+    assert_eq!(bound("hidden").1, multispike::config::MAX_LAYER_WIDTH as f64);
+    assert_eq!(bound("train_samples"), (1.0, 60000.0));
+    assert_eq!(bound("test_samples"), (1.0, 10000.0));
+    assert_eq!(bound("epochs"), (1.0, multispike::session::MAX_RUN_EPOCHS as f64));
+    assert_eq!(bound("tau_I").1, 1e6);
+    let budget =
+        |tr: f64, te: f64, ep: f64| json(&format!(r#"{{"train_samples":{tr},"test_samples":{te},"epochs":{ep}}}"#));
+    check_run(json(r#"{"layers":[784,100,10]}"#), budget(60000.0, 10000.0, 1000.0)).unwrap();
+    for (cfg, b, want) in [
+        (r#"{"tau_I":1e9}"#, budget(10.0, 10.0, 1.0), "absurdly large"),
+        (r#"{"layers":[784,0,10]}"#, budget(10.0, 10.0, 1.0), "zero neurons"),
+        (r#"{"layers":[784,20000,10]}"#, budget(10.0, 10.0, 1.0), "MiB of training state"),
+        ("{}", budget(60001.0, 10.0, 1.0), "MNIST training images must be a whole number in 1..=60000, got 60001"),
+        (
+            r#"{"dataset":"fashion-mnist"}"#,
+            budget(10.0, 0.0, 1.0),
+            "Fashion-MNIST test images must be a whole number in 1..=10000, got 0",
+        ),
+        ("{}", budget(10.0, 10.0, 1001.0), "epochs must be a whole number in 1..=1000, got 1001"),
+        ("{}", budget(10.0, 10.0, 1.5), "epochs must be a whole number in 1..=1000, got 1.5"),
+    ] {
+        let e = err_message(check_run(json(cfg), b).err().unwrap_or_else(|| panic!("{cfg} accepted")).into());
+        assert!(e.contains(want), "{cfg}: {e}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn manifests_and_the_sweep_csv() {
+    let dir = r#"{"format":"multispike-shards-v1","dim":784,"classes":10,"shards":[]}"#;
+    assert_eq!(get(&manifest(dir).unwrap(), "dataset").as_string().unwrap(), "mnist");
+    assert!(manifest(&dir.replace("784", "100")).is_err());
+    let hist: Vec<String> = (0..multispike::train::HIST_BINS).map(|k| k.to_string()).collect();
+    let run = format!(
+        r#"{{"tau":0.8,"mode":"multi","seed":1,"epochs":1,"train_samples":100,"test_samples":50,"wall_s":2.5,"run":1,
+            "train":{{"accuracy":0.5,"dead_fraction":0.125,"non_finite":0,"guarded":2,"truncated":0,"samples":100}},
+            "eval":{{"accuracy":0.75,"loss":0.5,"mean_spikes":1.25,"silent_fraction":0,"spike_hist":[{}]}}}}"#,
+        hist.join(",")
+    );
+    let csv = sweep_csv(json(&format!("[{run}]"))).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], multispike::sweep::header());
+    assert_eq!(lines[1], format!("0.8,multi,1,1,100,50,0.75,0.5,0.5,1.25,0,0.125,0,2,0,2.5,{}", hist.join(",")));
+    assert_eq!(multispike::sweep::parse_csv(&csv).unwrap().len(), 1);
+    assert_eq!(sweep_csv(json("[]")).unwrap(), multispike::sweep::header() + "\n");
+    assert!(sweep_csv(json(r#"[{"tau":0.8}]"#)).is_err());
 }

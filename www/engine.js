@@ -3,7 +3,8 @@
 // (worker.js, the same one the app's pages use) through the shared client (js/rpc.js), reports
 // which build runs (threads, isolation), loads the model, predicts a test digit and whatever is
 // drawn on the canvas. scripts/e2e.mjs and scripts/bench-web.mjs use it (window.multispike.rpc,
-// window.multispike.ready → { info, model, testPrediction, testLabel }).
+// window.multispike.ready → { info, model, testPrediction, testLabel }); it starts the worker with
+// `testing`, so their test and benchmark requests (js/protocol.js) are answered here only.
 // URL parameters: build=auto|st|mt (default auto), threads=N (threaded build; default: cores, ≤ 8),
 // model=<url> (default: the shipped model, else the development model made by scripts/setup.sh).
 import { drawImage28 } from './js/image28.js';
@@ -49,12 +50,12 @@ function showPrediction(p, where) {
   el.innerHTML = '';
   p.probabilities.forEach((q, k) => {
     const row = document.createElement('div');
-    row.className = 'bar' + (k === p.class ? ' top' : '');
+    row.className = 'bar' + (k === p.class ? ' top' : ''); // class: null when the largest outputs tie
     row.innerHTML = `<span>${k}</span><i style="width:${(100 * q).toFixed(1)}%"></i><b>${(100 * q).toFixed(1)} %</b>`;
     el.append(row);
   });
   const note = document.createElement('p');
-  note.textContent = `class ${p.class}, ${p.n_spikes} hidden spikes`;
+  note.textContent = `${p.class === null ? 'undecided' : `class ${p.class}`}, ${p.n_spikes} hidden spikes`;
   el.append(note);
 }
 
@@ -106,7 +107,7 @@ function setupCanvas() {
 }
 
 async function main() {
-  const info = await rpc('init', { build: params.get('build') ?? 'auto', threads: Number(params.get('threads') ?? 0) });
+  const info = await rpc('init', { build: params.get('build') ?? 'auto', threads: Number(params.get('threads') ?? 0), testing: true });
   $('build').textContent = info.build === 'mt' ? 'threaded (pkg-mt)' : 'single-threaded (pkg-st)';
   $('coi').textContent = String(info.crossOriginIsolated);
   $('threads').textContent = `${info.threads} (of ${info.hardwareConcurrency} cores)`;

@@ -150,11 +150,22 @@ export function describeModel(m) {
 
 export const pct = (x, d = 2) => (Number.isFinite(x) ? `${(100 * x).toFixed(d)} %` : '–');
 
-/** Whether a prediction has a decision: the largest output is not shared (a tie is undecided). */
-export function decided(p) {
-  if (!p || !p.v_out?.length) return false;
-  const max = Math.max(...p.v_out);
-  return p.v_out.filter((v) => v === max).length === 1;
+/** Whether a prediction has a decision: Rust's `class` is null when the largest outputs tie. */
+export const decided = (p) => p?.class !== null && p?.class !== undefined;
+
+/**
+ * Puts the engine's bounds (`info.limits`: the constants Rust validates with) on number inputs:
+ * `names` maps an input's name to its limit. The form must be `novalidate`: the page never checks
+ * a range, Rust's validation message is what it shows.
+ */
+export function applyLimits(form, limits, names) {
+  for (const [input, key] of Object.entries(names)) {
+    const el = form.elements[input];
+    const b = limits?.[key];
+    if (!el || !b) continue;
+    el.min = String(b.min);
+    el.max = String(b.max);
+  }
 }
 
 /** Saves bytes as a file download. */

@@ -88,7 +88,7 @@ async function playRun({ resolution = 64, sliceSeconds = 0.08, mapSeconds = 0.35
   }
 }
 
-serve({
+serve('playground-worker.js', {
   datasets: () => api.datasets(),
   randomSeed: () => api.randomSeed(),
   /** A fresh network (stops a running job first); throws Rust's message on a bad setting. */

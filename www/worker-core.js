@@ -6,21 +6,38 @@
 //  - the message protocol. Requests:  { id, type, ...args }  →  { id, ok: true, result, ms }  or
 //    { id, ok: false, error }  (`ms`: time the handler took in the worker). Long jobs answer their
 //    start request at once and then post events { event, ... } (no id) until { event: 'done' };
-//    `pause`, `resume` and `stop` requests steer them between slices of work.
+//    `pause`, `resume` and `stop` requests steer them between slices of work. The names of the
+//    requests and events are those of js/protocol.js; `serve` checks that a worker's handlers are
+//    exactly its protocol's, and answers the protocol's test requests only after `init` with
+//    `testing: true` (engine.html: the end-to-end tests and the benchmark).
+// No engine fact lives in a worker: parsing, validation, evaluation, statistics and file formats
+// are Rust's (src/wasm.rs); a worker downloads, schedules slices of work and posts events.
+
+import { COMMON, EVENTS, protocolOf } from './js/protocol.js';
 
 /** The imported package (null before `init`). */
 export let api = null;
 let info = null;
 let job = null; // { kind, paused, stopped, wake }
+let testing = false; // whether the protocol's test requests are answered
 
 export const now = () => performance.now();
 const isolated = () => self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
 
-/** Posts an event (no id) to the page. */
-export const event = (name, data = {}, transfer = []) => self.postMessage({ event: name, ...data }, transfer);
+const eventNames = new Set(EVENTS);
 
-/** Loads the package (threaded when isolated, unless `build` says otherwise); resolves with its info. */
-export async function init({ build = 'auto', threads = 0 } = {}) {
+/** Posts an event (no id) to the page; `name` must be one of js/protocol.js. */
+export function event(name, data = {}, transfer = []) {
+  if (!eventNames.has(name)) throw new Error(`unknown event ${name}: name it in js/protocol.js`);
+  self.postMessage({ event: name, ...data }, transfer);
+}
+
+/**
+ * Loads the package (threaded when isolated, unless `build` says otherwise); resolves with its
+ * info. `testing`: also answer the protocol's test requests (engine.html).
+ */
+export async function init({ build = 'auto', threads = 0, testing: test = false } = {}) {
+  testing ||= test === true;
   if (api) return info;
   const wantMt = build === 'mt' || (build === 'auto' && isolated());
   if (wantMt && !isolated()) {
@@ -37,7 +54,7 @@ export async function init({ build = 'auto', threads = 0 } = {}) {
   }
   api = pkg;
   info = {
-    ...api.buildInfo(), // version, threaded (the package's feature), simd, max_model_bytes
+    ...api.buildInfo(), // version, threaded (the package's feature), simd, max_model_bytes, limits
     build: wantMt ? 'mt' : 'st',
     crossOriginIsolated: self.crossOriginIsolated === true,
     threads: api.rayonThreads(),
@@ -124,17 +141,27 @@ const jobHandlers = {
 
 /**
  * Answers the page's requests with `handlers` (type → function of the request's arguments,
- * may be async), plus `init`, `info`, `pause`, `resume` and `stop`. A Uint8Array result is
- * transferred.
+ * may be async), plus `init`, `info`, `pause`, `resume` and `stop`, and after `init` with
+ * `testing` also `testHandlers`. The handlers must be exactly the requests and test requests
+ * js/protocol.js names for `script`. A Uint8Array result is transferred.
  */
-export function serve(handlers) {
+export function serve(script, handlers, testHandlers = {}) {
+  const p = protocolOf(script);
+  const same = (have, want, what) => {
+    const a = [...have].sort().join(', ');
+    const b = [...want].sort().join(', ');
+    if (a !== b) throw new Error(`${p.name}: the ${what} handled (${a}) are not those of js/protocol.js (${b})`);
+  };
+  same(Object.keys(handlers), p.requests, 'requests');
+  same(Object.keys(testHandlers), p.test, 'test requests');
   const all = { init, info: () => info, ...jobHandlers, ...handlers };
+  same(Object.keys(all), [...COMMON, ...p.requests], 'requests');
   self.onmessage = async (ev) => {
     const { id, type, ...args } = ev.data;
     const t0 = now();
     try {
-      const h = all[type];
-      if (!h) throw new Error(`unknown request ${type}`);
+      const h = all[type] ?? (testing ? testHandlers[type] : undefined);
+      if (!h) throw new Error(testHandlers[type] ? `${type} is a test request: init with testing first (engine.html)` : `unknown request ${type}`);
       if (type !== 'init' && !api) throw new Error('the engine is not initialised: send init first');
       const result = await h(args);
       const transfer = result instanceof Uint8Array ? [result.buffer] : [];

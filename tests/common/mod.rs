@@ -58,7 +58,13 @@ pub struct OdeResult {
 /// It integrates dI/dt = −I/τ_I + Σ w δ(t − t_i), dV/dt = −V/τ_V + I with τ_V = τ_I/2 by exact
 /// exponential propagation over small fixed steps, detects V ≥ 1 at step ends and locates the
 /// crossing by bisection. It never uses the closed-form quadratic.
-fn simulate_neuron(net: &Network, layer: usize, neuron: usize, pre: &[(f64, usize)], grid: &[f64]) -> (Vec<f64>, Vec<f64>) {
+fn simulate_neuron(
+    net: &Network,
+    layer: usize,
+    neuron: usize,
+    pre: &[(f64, usize)],
+    grid: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
     let cfg = net.config();
     let tau_i = cfg.tau_i;
     let tau_v = tau_i / 2.0;

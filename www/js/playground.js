@@ -365,7 +365,7 @@ function showPoint(p) {
   const how = t && t === pinned && !hover ? 'pinned' : 'under the pointer';
   $('#insp-where').innerHTML = `(x, y) = (${p.x.toFixed(3)}, ${p.y.toFixed(3)}) · ${how}`;
   const truth = p.truth === null || p.truth === undefined ? null : p.truth;
-  const says = p.decided === null || p.decided === undefined ? null : p.decided;
+  const says = p.class ?? null; // null: the largest outputs tie
   const verdict =
     says === null ? '<b>undecided</b> (the largest outputs tie)' : `${classChip(says)} <b>${pct(p.probabilities[says], 1)}</b>`;
   const mark = truth === null || says === null ? '' : says === truth ? ' <span class="ok-text">✓ right</span>' : ' <span class="error-text">✗ wrong</span>';
@@ -444,7 +444,7 @@ function drawPoint(p) {
   });
   rasterTicks = rasterChart($('#raster'), { height: 270, x, groups, empty: 'no spikes' });
   const G = p.grid.length;
-  const says = p.decided ?? null;
+  const says = p.class ?? null;
   const series = p.probabilities.map((_, o) => ({
     label: names[o],
     color: COLORS[o],

@@ -1,12 +1,17 @@
 // The client of an engine Worker (worker.js, playground-worker.js; see worker-core.js): numbered
 // requests, each answered by { id, ok, result | error }, and events { event, … } handed to their
-// subscribers. main.js (every app page) and engine.js (the engine check page) use it.
+// subscribers. main.js (every app page) and engine.js (the engine check page) use it. Request and
+// event names are checked against js/protocol.js: a misspelt one fails here, before any message.
+import { COMMON, EVENTS, protocolOf } from './protocol.js';
 
 /**
  * Starts the module Worker at `url`; returns { worker, rpc, on }. `onError(message)` hears the
  * worker itself failing (a script that does not load, an uncaught error).
  */
 export function connect(url, onError) {
+  const p = protocolOf(new URL(url, location.href).pathname);
+  const known = new Set([...COMMON, ...p.requests, ...p.test]);
+  const events = new Set(EVENTS);
   const worker = new Worker(url, { type: 'module' });
   let nextId = 1;
   const pending = new Map();
@@ -28,6 +33,7 @@ export function connect(url, onError) {
 
   /** One request to the worker; resolves with its result, rejects with its error. */
   function rpc(type, args = {}, transfer = []) {
+    if (!known.has(type)) return Promise.reject(new Error(`unknown request ${type} (not in js/protocol.js for ${p.name})`));
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
@@ -37,6 +43,7 @@ export function connect(url, onError) {
 
   /** Subscribes to worker events (`progress`, `epoch`, `done`, …; '*' for all). */
   function on(name, f) {
+    if (name !== '*' && !events.has(name)) throw new Error(`unknown event ${name} (not in js/protocol.js)`);
     if (!listeners.has(name)) listeners.set(name, []);
     listeners.get(name).push(f);
   }
