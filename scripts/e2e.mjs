@@ -218,11 +218,15 @@ async function playgroundRun(page, assert, { budget = 30_000 } = {}) {
     const p = window.multispike.prediction();
     return p && Math.abs(p.x - 0.25) < 0.01 && Math.abs(p.y - 0.5) < 0.01;
   });
-  const p = await page.evaluate(() => window.multispike.prediction());
-  const shown = Number(await page.textContent('#insp-n-spikes'));
+  // One read of the prediction, its number on the page and the raster: a snapshot of a slice
+  // that was in flight at the pause may still redraw the point between separate reads.
+  const { p, shown, ticks } = await page.evaluate(() => ({
+    p: window.multispike.prediction(),
+    shown: Number(document.querySelector('#insp-n-spikes').textContent),
+    ticks: window.multispike.state().rasterTicks,
+  }));
   assert(p.truth === 2, `true class of (0.25, 0.5): ${p.truth}`);
   assert(p.n_spikes > 0 && shown === p.n_spikes, `n_spikes ${p.n_spikes}, shown ${shown}`);
-  const ticks = (await st()).rasterTicks;
   assert(ticks === p.n_spikes + 5, `raster ticks ${ticks} for ${p.n_spikes} hidden + 5 input spikes`);
   assert(p.v_trace.length === 3 * p.grid.length, `traces ${p.v_trace.length}`);
   assert(/dot/.test(await page.textContent('#insp-verdict')), 'the verdict names no class');
