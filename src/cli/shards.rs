@@ -4,7 +4,7 @@
 use crate::util::{self, CliResult, DatasetArg, Failure};
 use clap::Args;
 use multispike::data::{load_idx, DatasetId, Split};
-use multispike::shards;
+use multispike::formats::shards;
 use std::path::PathBuf;
 
 /// Options of `multispike shards`.

@@ -2,7 +2,7 @@
 //! deterministic writer of f32 tensors and string metadata, and the table of this crate's formats
 //! (the `format` metadata entry), so that an error can say which kind of file it was given.
 //!
-//! Nothing here knows networks or optimisers: [`crate::model_file`] and [`crate::checkpoint`]
+//! Nothing here knows networks or optimisers: [`crate::formats::model_file`] and [`crate::formats::checkpoint`]
 //! say which tensors and metadata entries a file of their format holds. Errors are plain
 //! messages; the caller wraps them in its own [`crate::Error`] variant.
 
@@ -18,10 +18,10 @@ pub(crate) struct Format {
     pub noun: &'static str,
 }
 
-/// Model files ([`crate::model_file`]).
+/// Model files ([`crate::formats::model_file`]).
 pub(crate) const MODEL: Format = Format { name: "multispike-v1", noun: "model file" };
 
-/// Training checkpoints ([`crate::checkpoint`]).
+/// Training checkpoints ([`crate::formats::checkpoint`]).
 pub(crate) const CHECKPOINT: Format = Format { name: "multispike-ckpt-v1", noun: "training checkpoint" };
 
 /// Every format of this crate: a file of one of them given where another is expected gets a hint.

@@ -5,7 +5,7 @@
 //!
 //! The container and the conventions (F32 little-endian row-major tensors, shortest round-trip
 //! decimals, free-form provenance keys) are those of the model file format `multispike-v1`
-//! described in [`crate::model_file`] (whose network part it reuses). A checkpoint differs in
+//! described in [`crate::formats::model_file`] (whose network part it reuses). A checkpoint differs in
 //! these points:
 //!
 //! **Tensors**, for each weight layer `l` in `0..k` and nothing else, all F32 of shape
@@ -37,11 +37,11 @@
 //! moments' shapes and values, and the integer entries. Every problem is an
 //! [`Error::Checkpoint`] (or [`Error::Io`] for operating-system errors), never a panic.
 
-use crate::container::{self, Container};
+use crate::formats::container::{self, Container};
 use crate::error::{Error, Result};
-use crate::model_file;
-use crate::network::Network;
-use crate::optim::{Adam, AdamConfig};
+use crate::formats::model_file;
+use crate::engine::network::Network;
+use crate::engine::optim::{Adam, AdamConfig};
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -192,14 +192,14 @@ impl Checkpoint {
     /// directory). If anything fails, the checkpoint previously at `path` is left intact.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        crate::fsio::write_atomic(path.as_ref(), &self.to_bytes()?)
+        crate::formats::fsio::write_atomic(path.as_ref(), &self.to_bytes()?)
     }
 
     /// Reads and validates a checkpoint (at most [`MAX_FILE_BYTES`]).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
-        let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
+        let bytes = crate::formats::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
         Self::parse(&bytes).map_err(|m| Error::Checkpoint(format!("{}: {m}", path.display())))
     }
 }
@@ -207,7 +207,7 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::tests::{build, f32_bytes, small_net, RawTensors};
+    use crate::formats::model_file::tests::{build, f32_bytes, small_net, RawTensors};
     use safetensors::tensor::{Dtype, SafeTensors};
 
     fn sample() -> Checkpoint {

@@ -46,13 +46,13 @@
 //! `F32`, shapes that do not chain or do not match `layers`, and non-finite weights.
 //!
 //! The container itself (reader, writer, the `format` check) is `src/container.rs`; training
-//! checkpoints ([`crate::checkpoint`]) use it too, with more tensors and keys, and build on the
+//! checkpoints ([`crate::formats::checkpoint`]) use it too, with more tensors and keys, and build on the
 //! network part defined here.
 
-use crate::config::{Mode, NetConfig, V_TH};
-use crate::container::{self, Container};
+use crate::engine::config::{Mode, NetConfig, V_TH};
+use crate::formats::container::{self, Container};
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::engine::network::Network;
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -117,14 +117,14 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
 /// is removed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn save(path: impl AsRef<Path>, net: &Network, provenance: &BTreeMap<String, String>) -> Result<()> {
-    crate::fsio::write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
+    crate::formats::fsio::write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
 }
 
 /// Reads and validates a model file (at most [`MAX_FILE_BYTES`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(path: impl AsRef<Path>) -> Result<ModelFile> {
     let path = path.as_ref();
-    let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, container::MODEL.noun, Error::ModelFile)?;
+    let bytes = crate::formats::fsio::read_bounded(path, MAX_FILE_BYTES, container::MODEL.noun, Error::ModelFile)?;
     from_bytes(&bytes).map_err(|e| match e {
         Error::ModelFile(m) => Error::ModelFile(format!("{}: {m}", path.display())),
         other => other,
@@ -437,7 +437,7 @@ pub(crate) mod tests {
     #[test]
     fn rejects_wrong_or_missing_format() {
         assert_err(&set("format", "multispike-v2"), &["multispike-v2", FORMAT]);
-        assert_err(&set("format", crate::checkpoint::FORMAT), &["training checkpoint"]);
+        assert_err(&set("format", crate::formats::checkpoint::FORMAT), &["training checkpoint"]);
         assert_err(&unset("format"), &["\"format\" is missing"]);
         // No metadata at all.
         let (_, tensors) = good_parts();
