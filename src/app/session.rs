@@ -10,7 +10,7 @@ use crate::engine::config::{Mode, NetConfig};
 use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
 use crate::data::samples::Samples;
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatErrorKind, Result};
 use crate::formats::model_file;
 use crate::engine::optim::AdamConfig;
 use crate::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
@@ -541,14 +541,14 @@ impl Session {
     /// [`Session::train_steps`] timed by `clock` (seconds), see [`EpochPosition::run_timed`].
     pub fn train_steps_timed(&mut self, steps: usize, clock: Option<&dyn Fn() -> f64>) -> Result<StepReport> {
         if self.train.n == 0 {
-            return Err(Error::Shape("no training data: add a shard first".into()));
+            return Err(Error::State("no training data: add a shard first".into()));
         }
         self.position.run_timed(&mut self.trainer, &self.train, steps, clock)
     }
 
     /// Evaluates on `data`, or on the test set given with [`Session::set_test`].
     pub fn evaluate(&self, data: Option<&Dataset>) -> Result<EvalReport> {
-        let d = data.or(self.test.as_ref()).ok_or_else(|| Error::Shape("no test data: pass a shard".into()))?;
+        let d = data.or(self.test.as_ref()).ok_or_else(|| Error::State("no test data: pass a shard".into()))?;
         Ok(EvalReport::from_stats(&evaluate(&self.trainer.net, d)?))
     }
 
@@ -572,7 +572,7 @@ impl Session {
     /// Weights, Adam state, completed epochs and the training configuration. A resumed session
     /// restarts the current epoch (the position inside it is not stored).
     pub fn export_checkpoint(&self) -> Result<Vec<u8>> {
-        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::Checkpoint(e.to_string()))?;
+        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::checkpoint(FormatErrorKind::Incompatible, e.to_string()))?;
         let mut metadata = BTreeMap::new();
         metadata.insert("producer".to_string(), "multispike session (browser)".to_string());
         Checkpoint {
@@ -593,10 +593,10 @@ impl Session {
         check_state_bytes(&cfg)?;
         let trainer = Trainer::resume(cfg, ck.network, Some(ck.adam), ck.epoch)?;
         if trainer.net.config().layers[0] != DIM || *trainer.net.config().layers.last().expect("layers") != CLASSES {
-            return Err(Error::Checkpoint(format!(
-                "the network is {}, not MNIST-shaped",
-                trainer.net.config().layers_string()
-            )));
+            return Err(Error::checkpoint(
+                FormatErrorKind::Incompatible,
+                format!("the network is {}, not MNIST-shaped", trainer.net.config().layers_string()),
+            ));
         }
         self.trainer = trainer;
         self.position.restart_epoch();

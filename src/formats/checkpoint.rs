@@ -38,7 +38,7 @@
 //! [`Error::Checkpoint`] (or [`Error::Io`] for operating-system errors), never a panic.
 
 use crate::formats::container::{self, Container};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
 use crate::formats::model_file;
 use crate::engine::network::Network;
 use crate::engine::optim::{Adam, AdamConfig};
@@ -107,23 +107,29 @@ impl Checkpoint {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let weights = model_file::weight_tensors(&self.network);
         let a = &self.adam;
-        a.cfg.validate().map_err(|e| Error::Checkpoint(format!("cannot save: {e}")))?;
+        a.cfg.validate().map_err(|e| Error::checkpoint(K::BadValue, format!("cannot save: {e}")))?;
         for (which, mom) in [('m', &a.m), ('v', &a.v)] {
             if mom.len() != weights.len() {
-                return Err(Error::Checkpoint(format!(
+                return Err(Error::checkpoint(
+                    K::BadShape,
+                    format!(
                     "cannot save: Adam has {} {which} layers but the network has {} weight layers",
                     mom.len(),
                     weights.len()
-                )));
+                ),
+                ));
             }
             for (l, (x, (_, shape, _))) in mom.iter().zip(&weights).enumerate() {
                 if x.len() != shape[0] * shape[1] {
-                    return Err(Error::Checkpoint(format!(
+                    return Err(Error::checkpoint(
+                        K::BadShape,
+                        format!(
                         "cannot save: {} has {} values but layers.{l}.weight has {}",
                         moment_name(which, l),
                         x.len(),
                         shape[0] * shape[1]
-                    )));
+                    ),
+                    ));
                 }
             }
         }
@@ -158,7 +164,7 @@ impl Checkpoint {
         Self::parse(bytes).map_err(Error::Checkpoint)
     }
 
-    fn parse(bytes: &[u8]) -> std::result::Result<Checkpoint, String> {
+    fn parse(bytes: &[u8]) -> std::result::Result<Checkpoint, FormatError> {
         let c = Container::parse(bytes, container::CHECKPOINT)?;
         let cfg = model_file::read_config(&c)?;
         let k = cfg.n_weight_layers();
@@ -173,7 +179,7 @@ impl Checkpoint {
             beta2: c.parse_entry("adam_beta2", "a number")?,
             eps: c.parse_entry("adam_eps", "a number")?,
         };
-        adam_cfg.validate().map_err(|e| e.to_string())?;
+        adam_cfg.validate().map_err(|e| FormatError::new(K::BadValue, e.to_string()))?;
         let t: u64 = c.parse_entry("adam_t", "an unsigned integer")?;
         let epoch: u64 = c.parse_entry("epoch", "an unsigned integer")?;
         let train_config = c.get("train_config")?.to_string();
@@ -200,7 +206,7 @@ impl Checkpoint {
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let bytes = crate::formats::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
-        Self::parse(&bytes).map_err(|m| Error::Checkpoint(format!("{}: {m}", path.display())))
+        Self::parse(&bytes).map_err(|m| Error::Checkpoint(m.prefixed(path.display())))
     }
 }
 
@@ -378,7 +384,7 @@ mod tests {
 
     fn assert_err(bytes: &[u8], want: &[&str]) {
         let m = match Checkpoint::from_bytes(bytes) {
-            Err(Error::Checkpoint(m)) => m,
+            Err(Error::Checkpoint(m)) => m.msg,
             Err(e) => panic!("expected Error::Checkpoint, got {e:?}"),
             Ok(_) => panic!("corrupt checkpoint was accepted"),
         };
@@ -401,7 +407,7 @@ mod tests {
         let model = model_file::to_bytes(&sample().network, &BTreeMap::new()).unwrap();
         assert_err(&model, &["model file, not a training checkpoint"]);
         match model_file::from_bytes(&good) {
-            Err(Error::ModelFile(m)) => assert!(m.contains("training checkpoint"), "{m}"),
+            Err(Error::ModelFile(m)) => assert!(m.kind == K::WrongFormat && m.msg.contains("training checkpoint"), "{m}"),
             other => panic!("{other:?}"),
         }
 

@@ -16,7 +16,7 @@
 //! epoch) is the caller's decision.
 
 use crate::formats::checkpoint::Checkpoint;
-use crate::error::Error;
+use crate::error::{Error, FormatErrorKind};
 use crate::train::{TrainConfig, Trainer};
 
 /// Metadata entry of a checkpoint holding the sha256 of the training examples it was trained on
@@ -55,7 +55,7 @@ impl From<ResumeMismatch> for Error {
     fn from(e: ResumeMismatch) -> Error {
         match e {
             ResumeMismatch::Trainer(e) => e,
-            other => Error::Checkpoint(other.to_string()),
+            other => Error::checkpoint(FormatErrorKind::Incompatible, other.to_string()),
         }
     }
 }
