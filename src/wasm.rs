@@ -169,7 +169,7 @@ pub fn sweep_csv(runs: JsValue) -> Result<String, JsError> {
     Ok(sweep::to_csv(&rows))
 }
 
-/// A parsed MNIST-shaped shard (`src/shards.rs` format), held in the engine's memory.
+/// A parsed MNIST-shaped shard (`src/formats/shards.rs` format), held in the engine's memory.
 #[wasm_bindgen]
 pub struct Shard {
     inner: Dataset,

@@ -45,7 +45,7 @@
 //! [`NetConfig::validate`] rejects or `v_th ≠ 1`, missing or extra tensors, a dtype other than
 //! `F32`, shapes that do not chain or do not match `layers`, and non-finite weights.
 //!
-//! The container itself (reader, writer, the `format` check) is `src/container.rs`; training
+//! The container itself (reader, writer, the `format` check) is `src/formats/container.rs`; training
 //! checkpoints ([`crate::formats::checkpoint`]) use it too, with more tensors and keys, and build on the
 //! network part defined here.
 
