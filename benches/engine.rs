@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use multispike::data::mnist::{load_mnist, Split};
-use multispike::encoding::PixelEncoder;
+use multispike::engine::encoding::PixelEncoder;
 use multispike::train::{TrainConfig, Trainer};
 use multispike::{Mode, NetConfig, Workspace};
 use std::path::Path;

@@ -15,9 +15,9 @@
 //! measurement goes to --out (default: stdout only).
 
 use multispike::data::mnist::{load_mnist, Split};
-use multispike::encoding::PixelEncoder;
-use multispike::loss::{dead_penalty, output_loss};
-use multispike::network::Workspace;
+use multispike::engine::encoding::PixelEncoder;
+use multispike::engine::loss::{dead_penalty, output_loss};
+use multispike::engine::network::Workspace;
 use multispike::train::{TrainConfig, Trainer};
 use multispike::{Mode, NetConfig};
 use serde_json::json;

@@ -18,7 +18,7 @@ fn main() {
     let shipped = args.iter().any(|a| a == "--shipped");
     let tr = load_mnist("data/mnist".as_ref(), Split::Train).expect("MNIST in data/mnist").head(n);
     let mut t = if shipped {
-        let mf = multispike::model_file::load("www/models/mnist-784-400-10-multi.safetensors").unwrap();
+        let mf = multispike::formats::model_file::load("www/models/mnist-784-400-10-multi.safetensors").unwrap();
         let mut cfg = TrainConfig::paper(mf.network.config().clone());
         cfg.precision = Precision::F32;
         Trainer::resume(cfg, mf.network, None, 0).unwrap()
@@ -34,7 +34,7 @@ fn main() {
         "{:.0} samples/s, {:.3} spikes/neuron, digest {}",
         st.samples as f64 / secs,
         st.spikes as f64 / (st.samples as f64 * 400.0),
-        multispike::session::weights_digest(&t.net)
+        multispike::app::session::weights_digest(&t.net)
     );
 }
 

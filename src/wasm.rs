@@ -1,6 +1,6 @@
 //! JavaScript bindings (wasm32 only). A thin layer: every computation lives in the core modules
-//! ([`crate::traces`], [`crate::preprocess`], [`crate::session`], [`crate::shards`],
-//! [`crate::model_file`]); this file converts arguments and results and turns every core error
+//! ([`crate::app::traces`], [`crate::app::preprocess`], [`crate::app::session`], [`crate::formats::shards`],
+//! [`crate::formats::model_file`]); this file converts arguments and results and turns every core error
 //! into a thrown JS `Error` (`JsError`) with the core's message. Nothing here panics on bad input.
 //!
 //! Exports (JS names):
@@ -30,10 +30,12 @@
 //! - threaded build (feature `threads`) only: `initThreadPool(n)` (call it first, once).
 
 use crate::data::Dataset;
-use crate::model_file::{self, ModelFile};
-use crate::playground::{Playground, PlaygroundConfig};
-use crate::session::{self, EvalReport, EvalTotals, RunBudget, Session, SessionConfig};
-use crate::{preprocess as pre, shards, sweep, traces, train};
+use crate::formats::model_file::{self, ModelFile};
+use crate::app::playground::{Playground, PlaygroundConfig};
+use crate::app::session::{self, EvalReport, EvalTotals, RunBudget, Session, SessionConfig};
+use crate::app::{preprocess as pre, sweep, traces};
+use crate::formats::shards;
+use crate::train;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -81,7 +83,7 @@ fn config_json(config: &JsValue) -> Result<Option<String>, JsError> {
 /// A random seed (0 ..= 2^53 − 1) from `crypto.getRandomValues`; record it to reproduce the run.
 #[wasm_bindgen(js_name = randomSeed)]
 pub fn random_seed() -> Result<f64, JsError> {
-    Ok(crate::seed::random_seed()? as f64)
+    Ok(crate::app::seed::random_seed()? as f64)
 }
 
 #[derive(Serialize)]
@@ -167,7 +169,7 @@ pub fn sweep_csv(runs: JsValue) -> Result<String, JsError> {
     Ok(sweep::to_csv(&rows))
 }
 
-/// A parsed MNIST-shaped shard (`src/shards.rs` format), held in the engine's memory.
+/// A parsed MNIST-shaped shard (`src/formats/shards.rs` format), held in the engine's memory.
 #[wasm_bindgen]
 pub struct Shard {
     inner: Dataset,

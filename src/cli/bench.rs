@@ -4,7 +4,7 @@ use crate::train::{ModeArg, PrecisionArg};
 use crate::util::{self, check_limit, CliResult, Failure};
 use clap::Args;
 use multispike::data::{DatasetId, Examples, Samples, Split};
-use multispike::model_file;
+use multispike::formats::model_file;
 use multispike::train::{evaluate, TrainConfig, Trainer};
 use multispike::{NetConfig, Network};
 use std::path::PathBuf;

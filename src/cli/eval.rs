@@ -4,7 +4,7 @@ use crate::train::{set_threads, PrecisionArg};
 use crate::util::{self, check_limit, CliResult, Context, DatasetArg, Failure};
 use clap::Args;
 use multispike::data::{DatasetId, Samples, Split};
-use multispike::model_file;
+use multispike::formats::model_file;
 use multispike::train::{evaluate, HIST_BINS};
 use serde_json::json;
 use std::path::PathBuf;

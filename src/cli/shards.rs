@@ -4,7 +4,7 @@
 use crate::util::{self, CliResult, DatasetArg, Failure};
 use clap::Args;
 use multispike::data::{load_idx, DatasetId, Split};
-use multispike::shards;
+use multispike::formats::shards;
 use std::path::PathBuf;
 
 /// Options of `multispike shards`.
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 Writes train-00.mshd.gz … train-05.mshd.gz (10000 examples each), test-00.mshd.gz and
 manifest.json (files, counts, sizes, sha256) into --out. The shard format (16-byte header
 \"MSHD\", version, classes, count, dim; then labels; then pixels; gzip-compressed) is documented
-in src/shards.rs. Existing files are replaced.
+in src/formats/shards.rs. Existing files are replaced.
 
 The manifest names the data set (\"dataset\": \"mnist\" or \"fashion-mnist\"); the pages read it.
 

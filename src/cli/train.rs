@@ -4,10 +4,10 @@
 use crate::recipe::RecipeArgs;
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::{Args, ValueEnum};
-use multispike::checkpoint::Checkpoint;
+use multispike::formats::checkpoint::Checkpoint;
 use multispike::data::{Samples, Split};
-use multispike::model_file;
-use multispike::resume::{ResumeMismatch, DATA_FINGERPRINT_KEY};
+use multispike::formats::model_file;
+use multispike::train::resume::{ResumeMismatch, DATA_FINGERPRINT_KEY};
 use multispike::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
 use multispike::Mode;
 use serde::Serialize;
@@ -130,7 +130,7 @@ pub struct Seed {
 /// Parses `--seed`: a u64, or `random` (drawn now).
 fn parse_seed(s: &str) -> Result<Seed, String> {
     if s == "random" {
-        let value = multispike::seed::random_seed().map_err(|e| e.to_string())?;
+        let value = multispike::app::seed::random_seed().map_err(|e| e.to_string())?;
         return Ok(Seed { value, random: true });
     }
     s.parse::<u64>()

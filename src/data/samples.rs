@@ -5,9 +5,9 @@
 //!   so they do not depend on τ_I or t_out and stay exact (no 8-bit quantisation).
 
 use super::mnist::Dataset;
-use crate::encoding::PixelEncoder;
+use crate::engine::encoding::PixelEncoder;
 use crate::error::{Error, Result};
-use crate::events::Events;
+use crate::engine::events::Events;
 
 /// Labelled examples, each turned into the input events of a network.
 pub trait Samples: Sync {

@@ -15,7 +15,7 @@ use crate::train::{set_threads, ModeArg};
 use crate::util::{self, CliResult, Context, Failure};
 use clap::Args;
 use multispike::data::{Examples, Samples, Split};
-use multispike::sweep::{self as sw, RunGroup, RunKey, SweepRow};
+use multispike::app::sweep::{self as sw, RunGroup, RunKey, SweepRow};
 use multispike::train::{evaluate, TrainConfig};
 use multispike::Mode;
 use plan::Plan;

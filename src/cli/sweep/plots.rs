@@ -4,7 +4,7 @@
 
 use super::store::write_atomic;
 use crate::util::{CliResult, Failure};
-use multispike::sweep::{self as sw, RunGroup, SweepRow};
+use multispike::app::sweep::{self as sw, RunGroup, SweepRow};
 use multispike::Mode;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::RangedCoordf64;

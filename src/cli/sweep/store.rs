@@ -6,10 +6,10 @@
 use super::plan::Plan;
 use super::SweepArgs;
 use crate::util::{self, CliResult, Context, Failure};
-use multispike::checkpoint::Checkpoint;
+use multispike::formats::checkpoint::Checkpoint;
 use multispike::data::{Examples, Samples};
-use multispike::resume::DATA_FINGERPRINT_KEY;
-use multispike::sweep::{self as sw, RunKey, SweepRow};
+use multispike::train::resume::DATA_FINGERPRINT_KEY;
+use multispike::app::sweep::{self as sw, RunKey, SweepRow};
 use multispike::train::{StepStats, TrainConfig, Trainer};
 use serde_json::{json, Value};
 use std::fs::OpenOptions;
@@ -83,9 +83,9 @@ pub(super) fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Ex
     write_atomic(&path, (text + "\n").as_bytes())
 }
 
-/// Replaces `path` by `bytes` atomically ([`multispike::fsio::write_atomic`]).
+/// Replaces `path` by `bytes` atomically ([`multispike::formats::fsio::write_atomic`]).
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult {
-    multispike::fsio::write_atomic(path, bytes).context(|| format!("cannot write {}", path.display()))
+    multispike::formats::fsio::write_atomic(path, bytes).context(|| format!("cannot write {}", path.display()))
 }
 
 /// Reads the finished runs of `path` (none if it does not exist). A last line without a line break

@@ -7,7 +7,7 @@
 //! Floats are written with Rust's shortest round-trip formatting, so a row read back is equal to
 //! the row written, bit for bit: a resumed sweep recognises its finished runs exactly.
 
-use crate::config::Mode;
+use crate::engine::config::Mode;
 use crate::train::HIST_BINS;
 use serde::Deserialize;
 

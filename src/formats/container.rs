@@ -2,10 +2,11 @@
 //! deterministic writer of f32 tensors and string metadata, and the table of this crate's formats
 //! (the `format` metadata entry), so that an error can say which kind of file it was given.
 //!
-//! Nothing here knows networks or optimisers: [`crate::model_file`] and [`crate::checkpoint`]
-//! say which tensors and metadata entries a file of their format holds. Errors are plain
-//! messages; the caller wraps them in its own [`crate::Error`] variant.
+//! Nothing here knows networks or optimisers: [`crate::formats::model_file`] and [`crate::formats::checkpoint`]
+//! say which tensors and metadata entries a file of their format holds. Errors are a
+//! [`FormatError`] (kind and message); the caller wraps them in its own [`crate::Error`] variant.
 
+use crate::error::{FormatError, FormatErrorKind as K};
 use ndarray::Array2;
 use safetensors::tensor::{Dtype, SafeTensors};
 use std::collections::BTreeMap;
@@ -18,10 +19,10 @@ pub(crate) struct Format {
     pub noun: &'static str,
 }
 
-/// Model files ([`crate::model_file`]).
+/// Model files ([`crate::formats::model_file`]).
 pub(crate) const MODEL: Format = Format { name: "multispike-v1", noun: "model file" };
 
-/// Training checkpoints ([`crate::checkpoint`]).
+/// Training checkpoints ([`crate::formats::checkpoint`]).
 pub(crate) const CHECKPOINT: Format = Format { name: "multispike-ckpt-v1", noun: "training checkpoint" };
 
 /// Every format of this crate: a file of one of them given where another is expected gets a hint.
@@ -36,7 +37,7 @@ const MAX_HEADER_BYTES: usize = 100_000_000;
 pub(crate) fn write(
     meta: &BTreeMap<String, String>,
     tensors: &[(&str, [usize; 2], &[f32])],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, FormatError> {
     use serde_json::{json, Map, Value};
     let mut header = Map::new();
     header.insert("__metadata__".into(), json!(meta));
@@ -47,12 +48,15 @@ pub(crate) fn write(
         header.insert((*name).to_string(), json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }));
         offset = end;
     }
-    let mut head = serde_json::to_vec(&Value::Object(header)).map_err(|e| format!("cannot encode the header: {e}"))?;
+    let mut head = serde_json::to_vec(&Value::Object(header)).map_err(|e| FormatError::new(K::Incompatible, format!("cannot encode the header: {e}")))?;
     head.resize(head.len().next_multiple_of(8), b' ');
     if head.len() > MAX_HEADER_BYTES {
-        return Err(format!(
-            "the metadata makes the header {} bytes long; safetensors readers accept at most {MAX_HEADER_BYTES}",
-            head.len()
+        return Err(FormatError::new(
+            K::TooLarge,
+            format!(
+                "the metadata makes the header {} bytes long; safetensors readers accept at most {MAX_HEADER_BYTES}",
+                head.len()
+            ),
         ));
     }
     let mut out = Vec::with_capacity(8 + head.len() + offset);
@@ -83,83 +87,103 @@ pub(crate) struct Container<'a> {
 impl<'a> Container<'a> {
     /// Parses the container (safetensors validates header size, JSON, offsets and that the data
     /// exactly cover the rest of the buffer) and checks that its `format` entry is `format`.
-    pub fn parse(bytes: &'a [u8], format: Format) -> Result<Self, String> {
+    pub fn parse(bytes: &'a [u8], format: Format) -> Result<Self, FormatError> {
         let format = format.name;
-        let (n, header) =
-            SafeTensors::read_metadata(bytes).map_err(|e| format!("not a valid safetensors file: {e}"))?;
-        let data = bytes.get(8 + n..).ok_or("not a valid safetensors file: header runs past the end")?;
+        let wrong = |msg: String| Err(FormatError::new(K::WrongFormat, msg));
+        let (n, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| FormatError::new(K::Malformed, format!("not a valid safetensors file: {e}")))?;
+        let data = bytes
+            .get(8 + n..)
+            .ok_or_else(|| FormatError::new(K::Malformed, "not a valid safetensors file: header runs past the end"))?;
         let meta: BTreeMap<String, String> = match header.metadata() {
             Some(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            None => return Err(format!("the file has no __metadata__ (not a {format} file)")),
+            None => return wrong(format!("the file has no __metadata__ (not a {format} file)")),
         };
         match meta.get("format").map(String::as_str) {
-            None => return Err(format!("metadata entry \"format\" is missing (expected \"{format}\")")),
+            None => return wrong(format!("metadata entry \"format\" is missing (expected \"{format}\")")),
             Some(f) if f == format => {}
-            Some(f) => return Err(format!("format is {f:?}, expected \"{format}\"{}", hint(f, format))),
+            Some(f) => return wrong(format!("format is {f:?}, expected \"{format}\"{}", hint(f, format))),
         }
         let mut tensors = BTreeMap::new();
         for (name, info) in header.tensors() {
             let (s, e) = info.data_offsets;
-            let data = data.get(s..e).ok_or_else(|| format!("tensor {name}: data offsets out of range"))?;
+            let data = data
+                .get(s..e)
+                .ok_or_else(|| FormatError::new(K::Malformed, format!("tensor {name}: data offsets out of range")))?;
             tensors.insert(name, RawTensor { dtype: info.dtype, shape: info.shape.clone(), data });
         }
         Ok(Container { meta, tensors })
     }
 
     /// Requires the tensor names to be exactly `expected`.
-    pub fn expect_names(&self, expected: &[String]) -> Result<(), String> {
+    pub fn expect_names(&self, expected: &[String]) -> Result<(), FormatError> {
         if let Some(missing) = expected.iter().find(|n| !self.tensors.contains_key(*n)) {
-            return Err(format!("tensor {missing} is missing"));
+            return Err(FormatError::new(K::Missing, format!("tensor {missing} is missing")));
         }
         if let Some(extra) = self.tensors.keys().find(|n| !expected.contains(n)) {
-            return Err(format!("unexpected tensor {extra:?} (expected exactly {})", expected.join(", ")));
+            return Err(FormatError::new(
+                K::Unexpected,
+                format!("unexpected tensor {extra:?} (expected exactly {})", expected.join(", ")),
+            ));
         }
         Ok(())
     }
 
     /// A metadata entry that must be present.
-    pub fn get(&self, key: &str) -> Result<&str, String> {
-        self.meta.get(key).map(String::as_str).ok_or_else(|| format!("metadata entry \"{key}\" is missing"))
+    pub fn get(&self, key: &str) -> Result<&str, FormatError> {
+        self.meta
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| FormatError::new(K::Missing, format!("metadata entry \"{key}\" is missing")))
     }
 
     /// A metadata entry parsed with `FromStr`; `what` names the expected kind of value.
-    pub fn parse_entry<T: std::str::FromStr>(&self, key: &str, what: &str) -> Result<T, String> {
+    pub fn parse_entry<T: std::str::FromStr>(&self, key: &str, what: &str) -> Result<T, FormatError> {
         let s = self.get(key)?;
-        s.parse().map_err(|_| format!("metadata entry \"{key}\" = {s:?} is not {what}"))
+        s.parse().map_err(|_| FormatError::new(K::BadValue, format!("metadata entry \"{key}\" = {s:?} is not {what}")))
     }
 
     /// The dimensions of an F32 matrix tensor: checks presence, dtype and rank (not the
     /// dimensions).
-    pub fn matrix_dim(&self, name: &str) -> Result<(usize, usize), String> {
+    pub fn matrix_dim(&self, name: &str) -> Result<(usize, usize), FormatError> {
         self.matrix_info(name).map(|(_, dim)| dim)
     }
 
-    fn matrix_info(&self, name: &str) -> Result<(&RawTensor<'a>, (usize, usize)), String> {
-        let t = self.tensors.get(name).ok_or_else(|| format!("tensor {name} is missing"))?;
+    fn matrix_info(&self, name: &str) -> Result<(&RawTensor<'a>, (usize, usize)), FormatError> {
+        let t = self.tensors.get(name).ok_or_else(|| FormatError::new(K::Missing, format!("tensor {name} is missing")))?;
         if t.dtype != Dtype::F32 {
-            return Err(format!("tensor {name} has dtype {}, expected F32", t.dtype));
+            return Err(FormatError::new(K::BadDtype, format!("tensor {name} has dtype {}, expected F32", t.dtype)));
         }
         match t.shape[..] {
             [r, c] => Ok((t, (r, c))),
-            _ => Err(format!("tensor {name} has shape {:?}, expected a matrix [n_in, n_out]", t.shape)),
+            _ => Err(FormatError::new(
+                K::BadShape,
+                format!("tensor {name} has shape {:?}, expected a matrix [n_in, n_out]", t.shape),
+            )),
         }
     }
 
     /// Reads an F32 tensor of shape `want`, requiring finite values (and, if `non_negative`,
     /// values ≥ 0). Errors name the tensor and the index.
-    pub fn matrix(&self, name: &str, want: (usize, usize), non_negative: bool) -> Result<Array2<f32>, String> {
+    pub fn matrix(&self, name: &str, want: (usize, usize), non_negative: bool) -> Result<Array2<f32>, FormatError> {
         let (t, dim) = self.matrix_info(name)?;
         if dim != want {
-            return Err(format!("tensor {name} has shape [{}, {}], expected [{}, {}]", dim.0, dim.1, want.0, want.1));
+            return Err(FormatError::new(
+                K::BadShape,
+                format!("tensor {name} has shape [{}, {}], expected [{}, {}]", dim.0, dim.1, want.0, want.1),
+            ));
         }
         let values: Vec<f32> = t.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let bad = values.iter().position(|x| !x.is_finite() || (non_negative && *x < 0.0));
         if let Some(i) = bad {
             let (r, c) = (i / dim.1, i % dim.1);
             let need = if non_negative { "finite and non-negative" } else { "finite" };
-            return Err(format!("tensor {name} element [{r}, {c}] is {}; values must be {need}", values[i]));
+            return Err(FormatError::new(
+                K::NonFinite,
+                format!("tensor {name} element [{r}, {c}] is {}; values must be {need}", values[i]),
+            ));
         }
-        Array2::from_shape_vec(dim, values).map_err(|e| format!("tensor {name}: {e}"))
+        Array2::from_shape_vec(dim, values).map_err(|e| FormatError::new(K::BadShape, format!("tensor {name}: {e}")))
     }
 }
 
@@ -192,16 +216,23 @@ mod tests {
         assert!(m.iter().zip(&a).all(|(x, y)| x.to_bits() == y.to_bits()));
         assert_eq!(
             c.matrix("b", (1, 2), true).unwrap_err(),
-            "tensor b element [0, 1] is -1; values must be finite and non-negative"
+            FormatError::new(K::NonFinite, "tensor b element [0, 1] is -1; values must be finite and non-negative")
         );
-        assert_eq!(c.matrix("b", (2, 1), false).unwrap_err(), "tensor b has shape [1, 2], expected [2, 1]");
-        assert_eq!(c.matrix_dim("c").unwrap_err(), "tensor c is missing");
+        assert_eq!(
+            c.matrix("b", (2, 1), false).unwrap_err(),
+            FormatError::new(K::BadShape, "tensor b has shape [1, 2], expected [2, 1]")
+        );
+        assert_eq!(c.matrix_dim("c").unwrap_err(), FormatError::new(K::Missing, "tensor c is missing"));
     }
 
     #[test]
     fn format_hints() {
         let meta = |f: &str| BTreeMap::from([("format".to_string(), f.to_string())]);
-        let err = |f: &str, want: Format| Container::parse(&write(&meta(f), &[]).unwrap(), want).err().unwrap();
+        let err = |f: &str, want: Format| {
+            let e = Container::parse(&write(&meta(f), &[]).unwrap(), want).err().unwrap();
+            assert_eq!(e.kind, K::WrongFormat);
+            e.msg
+        };
         assert_eq!(
             err(CHECKPOINT.name, MODEL),
             "format is \"multispike-ckpt-v1\", expected \"multispike-v1\" (this is a training checkpoint, not a model file)"

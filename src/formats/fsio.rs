@@ -4,20 +4,25 @@
 //!
 //! Not compiled for WebAssembly: the browser hands the core bytes, never paths.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatError, FormatErrorKind, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Reads a whole file of at most `max` bytes; the size is checked before anything is read.
-/// Refusals (a directory, a file too large) are `wrap(message)`, naming the file as a `what`;
-/// operating-system errors are [`Error::Io`].
-pub fn read_bounded(path: &Path, max: u64, what: &str, wrap: fn(String) -> Error) -> Result<Vec<u8>> {
+/// Refusals (a directory: [`FormatErrorKind::WrongFormat`], a file too large:
+/// [`FormatErrorKind::TooLarge`]) are `wrap(error)`, naming the file as a `what`; operating-system
+/// errors are [`Error::Io`].
+pub fn read_bounded(path: &Path, max: u64, what: &str, wrap: fn(FormatError) -> Error) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let md = file.metadata().map_err(|e| Error::io(path, e))?;
     if md.is_dir() {
-        return Err(wrap(format!("{} is a directory, not a {what}", path.display())));
+        let msg = format!("{} is a directory, not a {what}", path.display());
+        return Err(wrap(FormatError::new(FormatErrorKind::WrongFormat, msg)));
     }
-    let too_big = |n: u64| wrap(format!("{} is {n} bytes; a {what} may be at most {max} bytes", path.display()));
+    let too_big = |n: u64| {
+        let msg = format!("{} is {n} bytes; a {what} may be at most {max} bytes", path.display());
+        wrap(FormatError::new(FormatErrorKind::TooLarge, msg))
+    };
     if md.len() > max {
         return Err(too_big(md.len()));
     }
@@ -118,20 +123,24 @@ mod tests {
         assert!(matches!(write_atomic(Path::new("/"), b"x"), Err(Error::Io { .. })));
     }
 
+    fn case(e: FormatError) -> Error {
+        Error::Case(e.msg)
+    }
+
     #[test]
     fn read_bounded_checks_the_size_first() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.bin");
         std::fs::write(&path, [7u8; 10]).unwrap();
-        assert_eq!(read_bounded(&path, 10, "thing", Error::Case).unwrap(), [7u8; 10]);
-        match read_bounded(&path, 9, "thing", Error::Case) {
+        assert_eq!(read_bounded(&path, 10, "thing", case).unwrap(), [7u8; 10]);
+        match read_bounded(&path, 9, "thing", case) {
             Err(Error::Case(m)) => assert!(m.ends_with("is 10 bytes; a thing may be at most 9 bytes"), "{m}"),
             other => panic!("{other:?}"),
         }
-        match read_bounded(dir.path(), 9, "thing", Error::Case) {
+        match read_bounded(dir.path(), 9, "thing", case) {
             Err(Error::Case(m)) => assert!(m.ends_with("is a directory, not a thing"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(read_bounded(&dir.path().join("none"), 9, "thing", Error::Case), Err(Error::Io { .. })));
+        assert!(matches!(read_bounded(&dir.path().join("none"), 9, "thing", case), Err(Error::Io { .. })));
     }
 }

@@ -30,10 +30,13 @@
 //!
 //! `dataset` names the data set of the table (`mnist`, `fashion-mnist`); manifests written before
 //! it existed have none and are MNIST. `dim` and `classes` must be those of the data set.
+//!
+//! A refused shard or manifest is an [`Error::Shard`] naming the file, with its
+//! [`FormatErrorKind`](crate::error::FormatErrorKind).
 
 use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatErrorKind as K, Result};
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
@@ -80,8 +83,8 @@ pub struct Manifest {
     pub shards: Vec<ShardEntry>,
 }
 
-fn bad(name: &str, msg: impl Into<String>) -> Error {
-    Error::io(name, std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into()))
+fn bad(name: &str, kind: K, msg: impl Into<String>) -> Error {
+    Error::shard(name, kind, msg)
 }
 
 /// Lower-case hex sha256 of `bytes`.
@@ -109,7 +112,7 @@ pub fn encode_raw(data: &Dataset) -> Result<Vec<u8>> {
 pub fn encode(data: &Dataset) -> Result<Vec<u8>> {
     let raw = encode_raw(data)?;
     let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&raw).and_then(|_| gz.finish()).map_err(|e| bad("shard", e.to_string()))
+    gz.write_all(&raw).and_then(|_| gz.finish()).map_err(|e| bad("shard", K::Incompatible, e.to_string()))
 }
 
 /// Parses a shard (gzip-compressed or not) into a data set, validating the hash (when
@@ -119,7 +122,7 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
     if let Some(want) = sha256 {
         let got = sha256_hex(bytes);
         if !got.eq_ignore_ascii_case(want.trim()) {
-            return Err(bad(name, format!("sha256 mismatch: expected {want}, got {got} (corrupt or stale file)")));
+            return Err(bad(name, K::Corrupt, format!("sha256 mismatch: expected {want}, got {got} (corrupt or stale file)")));
         }
     }
     let inflated;
@@ -129,17 +132,17 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
         GzDecoder::new(bytes)
             .take((HEADER + MAX_PAYLOAD + 1) as u64)
             .read_to_end(&mut out)
-            .map_err(|e| bad(name, format!("not a valid gzip stream: {e}")))?;
+            .map_err(|e| bad(name, K::Malformed, format!("not a valid gzip stream: {e}")))?;
         inflated = out;
         &inflated
     } else {
         bytes
     };
     if raw.len() < HEADER {
-        return Err(bad(name, format!("{} bytes is too short for a shard header ({HEADER} bytes)", raw.len())));
+        return Err(bad(name, K::Malformed, format!("{} bytes is too short for a shard header ({HEADER} bytes)", raw.len())));
     }
     if raw[0..4] != MAGIC {
-        return Err(bad(name, format!("bad magic {:02x?}: not a multispike shard (expected \"MSHD\")", &raw[0..4])));
+        return Err(bad(name, K::WrongFormat, format!("bad magic {:02x?}: not a multispike shard (expected \"MSHD\")", &raw[0..4])));
     }
     let u16_at = |o: usize| u16::from_le_bytes([raw[o], raw[o + 1]]);
     let u32_at = |o: usize| u32::from_le_bytes(raw[o..o + 4].try_into().expect("4 bytes")) as usize;
@@ -147,23 +150,25 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
     if version != VERSION {
         return Err(bad(
             name,
+            K::WrongFormat,
             format!("shard version {version} is not supported (this build reads version {VERSION})"),
         ));
     }
     let classes = u16_at(6) as usize;
     if classes != CLASSES {
-        return Err(bad(name, format!("shard declares {classes} classes, MNIST has {CLASSES}")));
+        return Err(bad(name, K::BadShape, format!("shard declares {classes} classes, MNIST has {CLASSES}")));
     }
     let (n, dim) = (u32_at(8), u32_at(12));
     if dim != DIM {
-        return Err(bad(name, format!("shard images have {dim} pixels, MNIST images have {DIM}")));
+        return Err(bad(name, K::BadShape, format!("shard images have {dim} pixels, MNIST images have {DIM}")));
     }
     let payload = n.checked_mul(dim + 1).filter(|&p| p <= MAX_PAYLOAD).ok_or_else(|| {
-        bad(name, format!("shard declares {n} examples, more than the {MAX_PAYLOAD}-byte limit allows"))
+        bad(name, K::TooLarge, format!("shard declares {n} examples, more than the {MAX_PAYLOAD}-byte limit allows"))
     })?;
     if raw.len() != HEADER + payload {
         return Err(bad(
             name,
+            K::Malformed,
             format!(
                 "shard of {n} examples of {dim} pixels must be {} bytes uncompressed, got {}",
                 HEADER + payload,
@@ -173,7 +178,7 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
     }
     let labels = raw[HEADER..HEADER + n].to_vec();
     if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= CLASSES) {
-        return Err(bad(name, format!("label {l} of example {i} is not a digit 0 to 9")));
+        return Err(bad(name, K::BadValue, format!("label {l} of example {i} is not a digit 0 to 9")));
     }
     Ok(Dataset { images: raw[HEADER + n..].to_vec(), labels, n, dim })
 }
@@ -181,24 +186,24 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
 /// Parses and validates `manifest.json`.
 pub fn parse_manifest(json: &str) -> Result<Manifest> {
     let m: Manifest =
-        serde_json::from_str(json).map_err(|e| bad("manifest.json", format!("not a shard manifest: {e}")))?;
+        serde_json::from_str(json).map_err(|e| bad("manifest.json", K::Malformed, format!("not a shard manifest: {e}")))?;
     if m.format != MANIFEST_FORMAT {
-        return Err(bad("manifest.json", format!("format {:?}, expected {MANIFEST_FORMAT:?}", m.format)));
+        return Err(bad("manifest.json", K::WrongFormat, format!("format {:?}, expected {MANIFEST_FORMAT:?}", m.format)));
     }
     let spec = m.dataset.spec();
     if spec.image_side.is_none() {
-        return Err(bad("manifest.json", format!("{} is generated in the page, it has no shards", spec.title)));
+        return Err(bad("manifest.json", K::BadValue, format!("{} is generated in the page, it has no shards", spec.title)));
     }
     let (dim, classes) = (spec.inputs, spec.classes());
     if m.dim != dim || m.classes != classes {
-        return Err(bad("manifest.json", format!("dim {} / classes {}, expected {dim} / {classes}", m.dim, m.classes)));
+        return Err(bad("manifest.json", K::BadShape, format!("dim {} / classes {}, expected {dim} / {classes}", m.dim, m.classes)));
     }
     for s in &m.shards {
         let name_ok = !s.file.is_empty()
             && s.file.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && !s.file.starts_with('.');
         if !name_ok || (s.split != "train" && s.split != "test") || s.sha256.len() != 64 {
-            return Err(bad("manifest.json", format!("bad entry {s:?}")));
+            return Err(bad("manifest.json", K::BadValue, format!("bad entry {s:?}")));
         }
     }
     Ok(m)
@@ -231,7 +236,7 @@ pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, 
             k += 1;
         }
     }
-    let json = serde_json::to_string_pretty(&m).map_err(|e| bad("manifest.json", e.to_string()))? + "\n";
+    let json = serde_json::to_string_pretty(&m).map_err(|e| bad("manifest.json", K::Incompatible, e.to_string()))? + "\n";
     write_file(&out.join("manifest.json"), json.as_bytes())?;
     Ok(m)
 }

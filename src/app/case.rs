@@ -45,10 +45,10 @@
 //! * With no hidden layer (`layers` of length 2) there are no spikes and no penalty; `flags`
 //!   must then be absent or empty.
 
-use crate::config::{Mode, NetConfig};
+use crate::engine::config::{Mode, NetConfig};
 use crate::error::{Error, Result};
-use crate::loss::{dead_penalty, output_loss};
-use crate::network::Network;
+use crate::engine::loss::{dead_penalty, output_loss};
+use crate::engine::network::Network;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 

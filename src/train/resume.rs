@@ -1,6 +1,6 @@
 //! Whether a training checkpoint belongs to a run, and the trainer that continues it: the one
 //! check behind `multispike train --resume`, the sweep's interrupted runs and the page's resume
-//! from a checkpoint ([`crate::session::Session::import_checkpoint`]).
+//! from a checkpoint ([`crate::app::session::Session::import_checkpoint`]).
 //!
 //! A checkpoint continues a run when
 //!
@@ -15,8 +15,8 @@
 //! Whether there is anything left to train (the checkpoint may be at or past the run's last
 //! epoch) is the caller's decision.
 
-use crate::checkpoint::Checkpoint;
-use crate::error::Error;
+use crate::formats::checkpoint::Checkpoint;
+use crate::error::{Error, FormatErrorKind};
 use crate::train::{TrainConfig, Trainer};
 
 /// Metadata entry of a checkpoint holding the sha256 of the training examples it was trained on
@@ -55,7 +55,7 @@ impl From<ResumeMismatch> for Error {
     fn from(e: ResumeMismatch) -> Error {
         match e {
             ResumeMismatch::Trainer(e) => e,
-            other => Error::Checkpoint(other.to_string()),
+            other => Error::checkpoint(FormatErrorKind::Incompatible, other.to_string()),
         }
     }
 }
@@ -90,7 +90,7 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Mode, NetConfig};
+    use crate::engine::config::{Mode, NetConfig};
     use std::collections::BTreeMap;
 
     fn run() -> TrainConfig {

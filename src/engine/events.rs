@@ -43,7 +43,7 @@ impl Events {
 
     /// Builds the events of the input layer from one spike time per input neuron.
     /// `f64::INFINITY` (or any t ≥ t_out) means "no spike". Times must be finite or +∞ and ≥ 0;
-    /// callers validate (see [`crate::encoding::validate_times`]).
+    /// callers validate (see [`crate::engine::encoding::validate_times`]).
     pub fn from_times(times: &[f64], tau_i: f64, t_out: f64) -> Events {
         let mut order: Vec<u32> = (0..times.len() as u32).filter(|&i| times[i as usize] < t_out).collect();
         order.sort_by(|&a, &b| times[a as usize].total_cmp(&times[b as usize]).then(a.cmp(&b)));

@@ -12,16 +12,16 @@
 //! A sample whose backward meets a non-finite adjoint is left out of the batch gradient and
 //! counted (`non_finite`); a batch whose gradient is still non-finite is skipped and counted.
 
-use crate::backward::BackwardStats;
-use crate::config::NetConfig;
+use crate::engine::backward::BackwardStats;
+use crate::engine::config::NetConfig;
 use crate::data::catalog::DatasetId;
 use crate::data::samples::Samples;
-use crate::encoding::PixelEncoder;
+use crate::engine::encoding::PixelEncoder;
 use crate::error::{Error, Result};
-use crate::loss::{dead_penalty, output_loss, LossWeights};
-use crate::network::{Network, Trace, Workspace};
-use crate::optim::{Adam, AdamConfig};
-use crate::real::Precision;
+use crate::engine::loss::{dead_penalty, output_loss, LossWeights};
+use crate::engine::network::{Network, Trace, Workspace};
+use crate::engine::optim::{Adam, AdamConfig};
+use crate::engine::real::Precision;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -406,7 +406,7 @@ impl Trainer {
                 .map(|(out, parts)| {
                     out.iter_mut().for_each(|o| *o = 0.0);
                     for part in parts {
-                        crate::kernels::add_into_f64_and_clear(out, part);
+                        crate::engine::kernels::add_into_f64_and_clear(out, part);
                     }
                     let mut ok = true;
                     for o in out.iter_mut() {
@@ -425,7 +425,7 @@ impl Trainer {
                 w.par_chunks_mut(BLOCK)
                     .zip(g.par_chunks(BLOCK))
                     .zip(m.par_chunks_mut(BLOCK).zip(v.par_chunks_mut(BLOCK)))
-                    .for_each(|((w, g), (m, v))| crate::kernels::adam_update(w, g, m, v, k));
+                    .for_each(|((w, g), (m, v))| crate::engine::kernels::adam_update(w, g, m, v, k));
             }
         } else {
             stats.skipped_batches += 1;

@@ -62,11 +62,11 @@ impl Adam {
     pub fn step(&mut self, weights: &mut [&mut [f32]], grads: &[Vec<f64>]) {
         let k = self.next_step();
         for ((w, g), (m, v)) in weights.iter_mut().zip(grads).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
-            crate::kernels::adam_update(w, g, m, v, k);
+            crate::engine::kernels::adam_update(w, g, m, v, k);
         }
     }
 
-    /// Counts one more step and returns its constants for [`crate::kernels::adam_update`]:
+    /// Counts one more step and returns its constants for [`crate::engine::kernels::adam_update`]:
     /// `[beta1, beta2, lr / (1 − beta1^t), √(1 − beta2^t), eps]`. The update is elementwise, so
     /// callers may apply it to any partition of the weights (in parallel) with the same result.
     pub fn next_step(&mut self) -> [f32; 5] {

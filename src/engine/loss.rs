@@ -3,7 +3,7 @@
 //!
 //!   𝔏 = −log softmax(v_out)_label + λ Σ_l (1/J_l) Σ_j P_lj (V_th − v_lj) + σ (1/N_out) ‖v_out‖²
 
-use crate::config::V_TH;
+use crate::engine::config::V_TH;
 use serde::{Deserialize, Serialize};
 
 /// Weights of the loss terms. Paper defaults: λ = 0.01, σ = 1e-4.

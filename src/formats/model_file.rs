@@ -45,14 +45,14 @@
 //! [`NetConfig::validate`] rejects or `v_th ≠ 1`, missing or extra tensors, a dtype other than
 //! `F32`, shapes that do not chain or do not match `layers`, and non-finite weights.
 //!
-//! The container itself (reader, writer, the `format` check) is `src/container.rs`; training
-//! checkpoints ([`crate::checkpoint`]) use it too, with more tensors and keys, and build on the
+//! The container itself (reader, writer, the `format` check) is `src/formats/container.rs`; training
+//! checkpoints ([`crate::formats::checkpoint`]) use it too, with more tensors and keys, and build on the
 //! network part defined here.
 
-use crate::config::{Mode, NetConfig, V_TH};
-use crate::container::{self, Container};
-use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::engine::config::{Mode, NetConfig, V_TH};
+use crate::formats::container::{self, Container};
+use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
+use crate::engine::network::Network;
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -117,16 +117,16 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
 /// is removed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn save(path: impl AsRef<Path>, net: &Network, provenance: &BTreeMap<String, String>) -> Result<()> {
-    crate::fsio::write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
+    crate::formats::fsio::write_atomic(path.as_ref(), &to_bytes(net, provenance)?)
 }
 
 /// Reads and validates a model file (at most [`MAX_FILE_BYTES`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(path: impl AsRef<Path>) -> Result<ModelFile> {
     let path = path.as_ref();
-    let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, container::MODEL.noun, Error::ModelFile)?;
+    let bytes = crate::formats::fsio::read_bounded(path, MAX_FILE_BYTES, container::MODEL.noun, Error::ModelFile)?;
     from_bytes(&bytes).map_err(|e| match e {
-        Error::ModelFile(m) => Error::ModelFile(format!("{}: {m}", path.display())),
+        Error::ModelFile(m) => Error::ModelFile(m.prefixed(path.display())),
         other => other,
     })
 }
@@ -181,17 +181,18 @@ pub(crate) fn weight_tensors(net: &Network) -> Vec<(String, [usize; 2], &[f32])>
 }
 
 /// The network configuration described by the metadata of `c`, validated.
-pub(crate) fn read_config(c: &Container) -> std::result::Result<NetConfig, String> {
+pub(crate) fn read_config(c: &Container) -> std::result::Result<NetConfig, FormatError> {
     const REAL: &str = "a number";
+    let bad_value = |msg: String| FormatError::new(K::BadValue, msg);
     let layers_s = c.get("layers")?;
     let layers =
         layers_s.split(',').map(|p| p.parse::<usize>()).collect::<std::result::Result<Vec<_>, _>>().map_err(|_| {
-            format!("metadata entry \"layers\" = {layers_s:?} is not a comma-separated list of layer sizes")
+            bad_value(format!("metadata entry \"layers\" = {layers_s:?} is not a comma-separated list of layer sizes"))
         })?;
-    let mode: Mode = c.get("mode")?.parse().map_err(|e: Error| e.to_string())?;
+    let mode: Mode = c.get("mode")?.parse().map_err(|e: Error| bad_value(e.to_string()))?;
     let v_th: f64 = c.parse_entry("v_th", REAL)?;
     if v_th != V_TH {
-        return Err(format!("v_th is {v_th}; this engine only supports v_th = {V_TH}"));
+        return Err(bad_value(format!("v_th is {v_th}; this engine only supports v_th = {V_TH}")));
     }
     let cfg = NetConfig {
         layers,
@@ -201,13 +202,14 @@ pub(crate) fn read_config(c: &Container) -> std::result::Result<NetConfig, Strin
         max_spikes: c.parse_entry("max_spikes", "an unsigned integer")?,
         grazing_eps: c.parse_entry("grazing_eps", REAL)?,
     };
-    cfg.validate().map_err(|e| e.to_string())?;
+    cfg.validate().map_err(|e| bad_value(e.to_string()))?;
     Ok(cfg)
 }
 
 /// The weights `layers.{l}.weight` of `c`, checked against each other (the shapes must chain)
 /// and against `cfg.layers`, and the network built from them.
-pub(crate) fn read_network(c: &Container, cfg: NetConfig) -> std::result::Result<Network, String> {
+pub(crate) fn read_network(c: &Container, cfg: NetConfig) -> std::result::Result<Network, FormatError> {
+    let bad_shape = |msg: String| FormatError::new(K::BadShape, msg);
     let k = cfg.n_weight_layers();
     let mut prev: Option<(String, usize)> = None;
     for l in 0..k {
@@ -215,23 +217,23 @@ pub(crate) fn read_network(c: &Container, cfg: NetConfig) -> std::result::Result
         let (r, cols) = c.matrix_dim(&name)?;
         if let Some((pname, pc)) = &prev {
             if *pc != r {
-                return Err(format!("shapes do not chain: {pname} has {pc} columns but {name} has {r} rows"));
+                return Err(bad_shape(format!("shapes do not chain: {pname} has {pc} columns but {name} has {r} rows")));
             }
         }
         if (r, cols) != (cfg.layers[l], cfg.layers[l + 1]) {
-            return Err(format!(
+            return Err(bad_shape(format!(
                 "tensor {name} has shape [{r}, {cols}] but the metadata layers = {} require [{}, {}]",
                 cfg.layers_string(),
                 cfg.layers[l],
                 cfg.layers[l + 1]
-            ));
+            )));
         }
         prev = Some((name, cols));
     }
     let weights = (0..k)
         .map(|l| c.matrix(&weight_name(l), (cfg.layers[l], cfg.layers[l + 1]), false))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    Network::new(cfg, weights).map_err(|e| e.to_string())
+    Network::new(cfg, weights).map_err(|e| bad_shape(e.to_string()))
 }
 
 #[cfg(test)]
@@ -272,7 +274,7 @@ pub(crate) mod tests {
 
     fn err_of(bytes: &[u8]) -> String {
         match from_bytes(bytes) {
-            Err(Error::ModelFile(m)) => m,
+            Err(Error::ModelFile(m)) => m.msg,
             Err(e) => panic!("expected Error::ModelFile, got {e:?}"),
             Ok(_) => panic!("corrupt model file was accepted"),
         }
@@ -301,6 +303,35 @@ pub(crate) mod tests {
         modified(|m, _| {
             m.remove(key);
         })
+    }
+
+    #[test]
+    fn errors_carry_their_kind() {
+        let kind = |bytes: &[u8]| from_bytes(bytes).err().and_then(|e| e.format_kind());
+        let retype = |dtype: Dtype| {
+            modified(|_, t| {
+                t[0].1 = dtype;
+                let half = t[0].3.len() / 2;
+                t[0].3.truncate(half);
+            })
+        };
+        let nan = modified(|_, t| t[0].3[..4].copy_from_slice(&f32::NAN.to_le_bytes()));
+        let cases: [(Vec<u8>, K); 8] = [
+            (vec![], K::Malformed),
+            (set("format", "multispike-ckpt-v1"), K::WrongFormat),
+            (unset("tau_I"), K::Missing),
+            (set("tau_I", "0"), K::BadValue),
+            (retype(Dtype::F16), K::BadDtype),
+            (set("layers", "4,5,2"), K::BadShape),
+            (nan, K::NonFinite),
+            (modified(|_, t| t.push(("extra".into(), Dtype::F32, vec![1, 1], f32_bytes(&[0.0])))), K::Unexpected),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(kind(&bytes), Some(want), "{}", err_of(&bytes));
+        }
+        let e = from_bytes(&set("tau_I", "0")).err().unwrap();
+        assert_eq!(e.kind(), "model-file/bad-value");
+        assert_eq!(e.to_string(), "model file: invalid configuration: tau_I must be a positive finite number, got 0");
     }
 
     #[test]
@@ -388,7 +419,7 @@ pub(crate) mod tests {
         let f = std::fs::File::create(&path).unwrap();
         f.set_len(MAX_FILE_BYTES + 1).unwrap(); // sparse
         match load(&path) {
-            Err(Error::ModelFile(m)) => assert!(m.contains("at most"), "{m}"),
+            Err(Error::ModelFile(m)) => assert!(m.kind == K::TooLarge && m.msg.contains("at most"), "{m}"),
             other => panic!("expected a size error, got {other:?}"),
         }
     }
@@ -437,7 +468,7 @@ pub(crate) mod tests {
     #[test]
     fn rejects_wrong_or_missing_format() {
         assert_err(&set("format", "multispike-v2"), &["multispike-v2", FORMAT]);
-        assert_err(&set("format", crate::checkpoint::FORMAT), &["training checkpoint"]);
+        assert_err(&set("format", crate::formats::checkpoint::FORMAT), &["training checkpoint"]);
         assert_err(&unset("format"), &["\"format\" is missing"]);
         // No metadata at all.
         let (_, tensors) = good_parts();

@@ -5,7 +5,7 @@
 //!
 //! The container and the conventions (F32 little-endian row-major tensors, shortest round-trip
 //! decimals, free-form provenance keys) are those of the model file format `multispike-v1`
-//! described in [`crate::model_file`] (whose network part it reuses). A checkpoint differs in
+//! described in [`crate::formats::model_file`] (whose network part it reuses). A checkpoint differs in
 //! these points:
 //!
 //! **Tensors**, for each weight layer `l` in `0..k` and nothing else, all F32 of shape
@@ -37,11 +37,11 @@
 //! moments' shapes and values, and the integer entries. Every problem is an
 //! [`Error::Checkpoint`] (or [`Error::Io`] for operating-system errors), never a panic.
 
-use crate::container::{self, Container};
-use crate::error::{Error, Result};
-use crate::model_file;
-use crate::network::Network;
-use crate::optim::{Adam, AdamConfig};
+use crate::formats::container::{self, Container};
+use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
+use crate::formats::model_file;
+use crate::engine::network::Network;
+use crate::engine::optim::{Adam, AdamConfig};
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -107,23 +107,29 @@ impl Checkpoint {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let weights = model_file::weight_tensors(&self.network);
         let a = &self.adam;
-        a.cfg.validate().map_err(|e| Error::Checkpoint(format!("cannot save: {e}")))?;
+        a.cfg.validate().map_err(|e| Error::checkpoint(K::BadValue, format!("cannot save: {e}")))?;
         for (which, mom) in [('m', &a.m), ('v', &a.v)] {
             if mom.len() != weights.len() {
-                return Err(Error::Checkpoint(format!(
+                return Err(Error::checkpoint(
+                    K::BadShape,
+                    format!(
                     "cannot save: Adam has {} {which} layers but the network has {} weight layers",
                     mom.len(),
                     weights.len()
-                )));
+                ),
+                ));
             }
             for (l, (x, (_, shape, _))) in mom.iter().zip(&weights).enumerate() {
                 if x.len() != shape[0] * shape[1] {
-                    return Err(Error::Checkpoint(format!(
+                    return Err(Error::checkpoint(
+                        K::BadShape,
+                        format!(
                         "cannot save: {} has {} values but layers.{l}.weight has {}",
                         moment_name(which, l),
                         x.len(),
                         shape[0] * shape[1]
-                    )));
+                    ),
+                    ));
                 }
             }
         }
@@ -158,7 +164,7 @@ impl Checkpoint {
         Self::parse(bytes).map_err(Error::Checkpoint)
     }
 
-    fn parse(bytes: &[u8]) -> std::result::Result<Checkpoint, String> {
+    fn parse(bytes: &[u8]) -> std::result::Result<Checkpoint, FormatError> {
         let c = Container::parse(bytes, container::CHECKPOINT)?;
         let cfg = model_file::read_config(&c)?;
         let k = cfg.n_weight_layers();
@@ -173,7 +179,7 @@ impl Checkpoint {
             beta2: c.parse_entry("adam_beta2", "a number")?,
             eps: c.parse_entry("adam_eps", "a number")?,
         };
-        adam_cfg.validate().map_err(|e| e.to_string())?;
+        adam_cfg.validate().map_err(|e| FormatError::new(K::BadValue, e.to_string()))?;
         let t: u64 = c.parse_entry("adam_t", "an unsigned integer")?;
         let epoch: u64 = c.parse_entry("epoch", "an unsigned integer")?;
         let train_config = c.get("train_config")?.to_string();
@@ -192,22 +198,22 @@ impl Checkpoint {
     /// directory). If anything fails, the checkpoint previously at `path` is left intact.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        crate::fsio::write_atomic(path.as_ref(), &self.to_bytes()?)
+        crate::formats::fsio::write_atomic(path.as_ref(), &self.to_bytes()?)
     }
 
     /// Reads and validates a checkpoint (at most [`MAX_FILE_BYTES`]).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
-        let bytes = crate::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
-        Self::parse(&bytes).map_err(|m| Error::Checkpoint(format!("{}: {m}", path.display())))
+        let bytes = crate::formats::fsio::read_bounded(path, MAX_FILE_BYTES, "checkpoint", Error::Checkpoint)?;
+        Self::parse(&bytes).map_err(|m| Error::Checkpoint(m.prefixed(path.display())))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::tests::{build, f32_bytes, small_net, RawTensors};
+    use crate::formats::model_file::tests::{build, f32_bytes, small_net, RawTensors};
     use safetensors::tensor::{Dtype, SafeTensors};
 
     fn sample() -> Checkpoint {
@@ -378,7 +384,7 @@ mod tests {
 
     fn assert_err(bytes: &[u8], want: &[&str]) {
         let m = match Checkpoint::from_bytes(bytes) {
-            Err(Error::Checkpoint(m)) => m,
+            Err(Error::Checkpoint(m)) => m.msg,
             Err(e) => panic!("expected Error::Checkpoint, got {e:?}"),
             Ok(_) => panic!("corrupt checkpoint was accepted"),
         };
@@ -401,7 +407,7 @@ mod tests {
         let model = model_file::to_bytes(&sample().network, &BTreeMap::new()).unwrap();
         assert_err(&model, &["model file, not a training checkpoint"]);
         match model_file::from_bytes(&good) {
-            Err(Error::ModelFile(m)) => assert!(m.contains("training checkpoint"), "{m}"),
+            Err(Error::ModelFile(m)) => assert!(m.kind == K::WrongFormat && m.msg.contains("training checkpoint"), "{m}"),
             other => panic!("{other:?}"),
         }
 

@@ -1,13 +1,13 @@
 //! A feed-forward network of LIF layers: weights, full forward pass and full backward pass of
 //! one sample. The layer maths lives in `forward` and `backward`; this file only chains layers.
 
-use crate::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats};
-use crate::config::NetConfig;
+use crate::engine::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats};
+use crate::engine::config::NetConfig;
 use crate::error::{Error, Result};
-use crate::events::Events;
-use crate::kernels::GradElem;
-use crate::real::Precision;
-use crate::forward::{forward_hidden_into, forward_readout, Dynamics, LayerTrace, ScanBuffers};
+use crate::engine::events::Events;
+use crate::engine::kernels::GradElem;
+use crate::engine::real::Precision;
+use crate::engine::forward::{forward_hidden_into, forward_readout, Dynamics, LayerTrace, ScanBuffers};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -157,7 +157,7 @@ impl Network {
 
     /// Forward pass from one spike time per input neuron (+∞ or ≥ t_out: no spike).
     pub fn forward_times(&self, times: &[f64]) -> Result<Trace> {
-        crate::encoding::validate_times(times, self.config.layers[0])?;
+        crate::engine::encoding::validate_times(times, self.config.layers[0])?;
         let ev = Events::from_times(times, self.config.tau_i, self.config.t_out);
         Ok(self.forward_events(ev, &mut Workspace::default()))
     }

@@ -25,10 +25,10 @@
 //! time is not differentiable at D = 0). The backward uses √d_eff = max(√d, ε x), i.e. the
 //! crossing slope τ_I·dV/dt = √d/x is clamped at ε (`NetConfig::grazing_eps`); each clamp is counted.
 
-use crate::events::Events;
-use crate::forward::{Dynamics, LayerTrace};
-use crate::kernels::{self, GradElem};
-use crate::real::Real;
+use crate::engine::events::Events;
+use crate::engine::forward::{Dynamics, LayerTrace};
+use crate::engine::kernels::{self, GradElem};
+use crate::engine::real::Real;
 
 /// Counters of the backward pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -176,7 +176,7 @@ pub fn backward_hidden<T: Real, G: GradElem>(
 }
 
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
-/// dL/dw_{i,o} = g_o S_i with S_i from [`crate::forward::readout_factors`] (one row per neuron,
+/// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
 /// however often it fired), and μ_e = c(ρ_e − 2ρ_e²) Σ_o w_{i,o} g_o with the sum computed once
 /// per neuron i.
 pub fn backward_readout<G: GradElem>(
@@ -190,7 +190,7 @@ pub fn backward_readout<G: GradElem>(
 ) {
     let zo = dy.z_out;
     let n_in = w.len() / n_out.max(1);
-    let per_neuron = crate::forward::readout_factors(ev, n_in, dy);
+    let per_neuron = crate::engine::forward::readout_factors(ev, n_in, dy);
     let mut wg = vec![0.0; if mu_in.is_some() { n_in } else { 0 }];
     for (i, &s) in per_neuron.iter().enumerate() {
         if s == 0.0 {

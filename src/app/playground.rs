@@ -1,21 +1,21 @@
 //! The Yin-Yang playground (what the browser's `YinYang` class wraps): a small network trained
 //! live on the published Yin-Yang training split, with what the page draws — the decision regions
 //! on a grid over the unit square, the data points, and the spike raster and membrane traces of
-//! one point. Like [`crate::session`], it measures no time (callers add it) and validates every
+//! one point. Like [`crate::app::session`], it measures no time (callers add it) and validates every
 //! setting in Rust, so the page has no validation of its own.
 
-use crate::config::{Mode, NetConfig};
+use crate::engine::config::{Mode, NetConfig};
 use crate::data::catalog::DatasetId;
 use crate::data::samples::{Samples, TimedSet};
 use crate::data::yinyang::{self, YinYangSplit};
 use crate::error::{Error, Result};
-use crate::loss::output_loss;
-use crate::model_file;
-use crate::network::Workspace;
-use crate::optim::AdamConfig;
-use crate::session::{weights_digest, EpochPosition, EvalReport, StepReport};
+use crate::engine::loss::output_loss;
+use crate::formats::model_file;
+use crate::engine::network::Workspace;
+use crate::engine::optim::AdamConfig;
+use crate::app::session::{weights_digest, EpochPosition, EvalReport, StepReport};
 use crate::train::{evaluate, TrainConfig, Trainer};
-use crate::traces::{self, Prediction};
+use crate::app::traces::{self, Prediction};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -76,7 +76,7 @@ impl PlaygroundConfig {
     /// Parses a JSON object; unknown keys and `null` (JS `NaN`/`±Infinity`) are errors naming
     /// the key.
     pub fn from_json(json: &str) -> Result<Self> {
-        crate::session::config_from_json(json)
+        crate::app::session::config_from_json(json)
     }
 
     /// The validated training configuration (5 inputs, the hidden layers, 3 outputs).
@@ -224,7 +224,7 @@ impl Playground {
                 let y = 1.0 - (r as f64 + 0.5) / resolution as f64;
                 for c in 0..resolution {
                     let x = (c as f64 + 0.5) / resolution as f64;
-                    let ev = crate::events::Events::from_times(&self.input_times(x, y), cfg.tau_i, cfg.t_out);
+                    let ev = crate::engine::events::Events::from_times(&self.input_times(x, y), cfg.tau_i, cfg.t_out);
                     let tr = net.forward_events(ev, &mut ws);
                     spikes += tr.hidden_spikes();
                     let (_, _, pred) = output_loss(&tr.v_out, 0, 0.0);

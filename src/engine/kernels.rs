@@ -7,7 +7,7 @@
 //! itself), so both paths give identical bits. On wasm32 the baseline build uses simd128 when
 //! the crate is compiled with it.
 
-use crate::real::Real;
+use crate::engine::real::Real;
 
 #[cfg(target_arch = "x86_64")]
 fn has_avx2() -> bool {

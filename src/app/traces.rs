@@ -20,10 +20,10 @@
 //! Only the stable public API of the engine is used: input spike times, `LayerTrace::spikes`
 //! (`neuron`, `time`) and `Network::weights`.
 
-use crate::config::NetConfig;
-use crate::encoding::latency_times;
+use crate::engine::config::NetConfig;
+use crate::engine::encoding::latency_times;
 use crate::error::{Error, Result};
-use crate::network::{Network, Trace};
+use crate::engine::network::{Network, Trace};
 use serde::Serialize;
 
 /// `points` equally spaced times from 0 to t_out inclusive (at least 2).
@@ -109,7 +109,7 @@ pub fn membrane(
 /// Everything the browser shows about one image.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prediction {
-    /// Predicted class: the index of the strictly largest output ([`crate::loss::decision`]),
+    /// Predicted class: the index of the strictly largest output ([`crate::engine::loss::decision`]),
     /// or `None` (JS `null`) when the largest outputs tie: undecided, counted wrong by every
     /// accuracy of the engine.
     pub class: Option<usize>,
@@ -149,14 +149,14 @@ pub fn predict_times(net: &Network, times: &[f64], points: usize) -> Result<Pred
     if !(2..=100_000).contains(&points) {
         return Err(Error::Shape(format!("the trace grid needs 2 to 100000 points, got {points}")));
     }
-    crate::encoding::validate_times(times, cfg.layers[0])?;
+    crate::engine::encoding::validate_times(times, cfg.layers[0])?;
     let trace = net.forward_times(times)?;
     let n_out = *cfg.layers.last().expect("layers");
     let m = trace.v_out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let ex: Vec<f64> = trace.v_out.iter().map(|v| (v - m).exp()).collect();
     let sum: f64 = ex.iter().sum();
     let mut p = Prediction {
-        class: crate::loss::decision(&trace.v_out),
+        class: crate::engine::loss::decision(&trace.v_out),
         probabilities: ex.iter().map(|e| (e / sum) as f32).collect(),
         v_out: trace.v_out.iter().map(|&v| v as f32).collect(),
         spike_layer: Vec::new(),

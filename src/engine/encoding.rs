@@ -3,7 +3,7 @@
 //! exactly (their kernel vanishes at t_out and they cannot cause a spike before it).
 
 use crate::error::{Error, Result};
-use crate::events::Events;
+use crate::engine::events::Events;
 
 /// Spike time of one pixel.
 #[inline]

@@ -16,9 +16,9 @@
 //! branch-free test selects the few neurons whose smaller root can lie in the interval; only
 //! those run the scalar spike loop, in f64. O(events·J + levels·J + spikes).
 
-use crate::events::Events;
-use crate::kernels::{self, LevelParams};
-use crate::real::Real;
+use crate::engine::events::Events;
+use crate::engine::kernels::{self, LevelParams};
+use crate::engine::real::Real;
 
 /// One hidden spike, with what the backward pass needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,12 +72,12 @@ pub struct Dynamics {
 }
 
 impl Dynamics {
-    pub fn new(cfg: &crate::config::NetConfig) -> Self {
+    pub fn new(cfg: &crate::engine::config::NetConfig) -> Self {
         Dynamics {
             c: cfg.tau_i,
             z_out: (cfg.t_out / cfg.tau_i).exp(),
             cap: cfg.spike_cap(),
-            count_truncations: cfg.mode == crate::config::Mode::Multi,
+            count_truncations: cfg.mode == crate::engine::config::Mode::Multi,
         }
     }
 }

@@ -5,14 +5,14 @@
 //! Time is not measured here (the core runs on targets without a clock); callers that want
 //! samples/s pass the elapsed time to [`StepReport::with_elapsed`].
 
-use crate::checkpoint::Checkpoint;
-use crate::config::{Mode, NetConfig};
+use crate::formats::checkpoint::Checkpoint;
+use crate::engine::config::{Mode, NetConfig};
 use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
 use crate::data::samples::Samples;
-use crate::error::{Error, Result};
-use crate::model_file;
-use crate::optim::AdamConfig;
+use crate::error::{Error, FormatErrorKind, Result};
+use crate::formats::model_file;
+use crate::engine::optim::AdamConfig;
 use crate::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -324,7 +324,7 @@ pub struct Bound {
 /// constants the validation uses ([`SessionConfig::check`], [`RunBudget::validate`]): the pages
 /// put them on their inputs (`min`, `max`) and never check ranges themselves.
 pub fn limits() -> BTreeMap<&'static str, Bound> {
-    use crate::config::{MAX_LAYER_WIDTH, MAX_TAU_I, MAX_TOUT_OVER_TAU};
+    use crate::engine::config::{MAX_LAYER_WIDTH, MAX_TAU_I, MAX_TOUT_OVER_TAU};
     use crate::train::{MAX_BATCH, MAX_INIT, MAX_PENALTY};
     let image_sets = crate::data::catalog::DATASETS.iter().filter(|d| d.image_side.is_some());
     let (train, test) = image_sets.fold((0, 0), |(a, b), d| (d.train_size.max(a), d.test_size.max(b)));
@@ -332,12 +332,12 @@ pub fn limits() -> BTreeMap<&'static str, Bound> {
     BTreeMap::from([
         ("hidden", Bound { min: 1.0, max: MAX_LAYER_WIDTH as f64 }),
         ("tau_I", Bound { min: t_out / MAX_TOUT_OVER_TAU, max: MAX_TAU_I }),
-        ("lr", Bound { min: 0.0, max: crate::optim::MAX_LR }),
+        ("lr", Bound { min: 0.0, max: crate::engine::optim::MAX_LR }),
         ("batch", Bound { min: 1.0, max: MAX_BATCH as f64 }),
         ("lambda", Bound { min: 0.0, max: MAX_PENALTY }),
         ("sigma", Bound { min: 0.0, max: MAX_PENALTY }),
         ("init_std", Bound { min: 0.0, max: MAX_INIT }),
-        ("seed", Bound { min: 0.0, max: crate::seed::MAX_RANDOM_SEED as f64 }),
+        ("seed", Bound { min: 0.0, max: crate::app::seed::MAX_RANDOM_SEED as f64 }),
         ("epochs", Bound { min: 1.0, max: MAX_RUN_EPOCHS as f64 }),
         ("train_samples", Bound { min: 1.0, max: train as f64 }),
         ("test_samples", Bound { min: 1.0, max: test as f64 }),
@@ -510,14 +510,14 @@ impl Session {
     /// manifest is checked when given) and adds its examples; returns the training set's size.
     /// On error nothing is added.
     pub fn add_shard(&mut self, bytes: &[u8], sha256: Option<&str>) -> Result<usize> {
-        let d = crate::shards::parse_shard(bytes, sha256, "shard")?;
+        let d = crate::formats::shards::parse_shard(bytes, sha256, "shard")?;
         self.add_train(d)?;
         Ok(self.train_size())
     }
 
     /// Parses a shard like [`Session::add_shard`] and makes it the test set; returns its size.
     pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<&str>) -> Result<usize> {
-        let d = crate::shards::parse_shard(bytes, sha256, "test shard")?;
+        let d = crate::formats::shards::parse_shard(bytes, sha256, "test shard")?;
         let n = d.n;
         self.set_test(d);
         Ok(n)
@@ -541,14 +541,14 @@ impl Session {
     /// [`Session::train_steps`] timed by `clock` (seconds), see [`EpochPosition::run_timed`].
     pub fn train_steps_timed(&mut self, steps: usize, clock: Option<&dyn Fn() -> f64>) -> Result<StepReport> {
         if self.train.n == 0 {
-            return Err(Error::Shape("no training data: add a shard first".into()));
+            return Err(Error::State("no training data: add a shard first".into()));
         }
         self.position.run_timed(&mut self.trainer, &self.train, steps, clock)
     }
 
     /// Evaluates on `data`, or on the test set given with [`Session::set_test`].
     pub fn evaluate(&self, data: Option<&Dataset>) -> Result<EvalReport> {
-        let d = data.or(self.test.as_ref()).ok_or_else(|| Error::Shape("no test data: pass a shard".into()))?;
+        let d = data.or(self.test.as_ref()).ok_or_else(|| Error::State("no test data: pass a shard".into()))?;
         Ok(EvalReport::from_stats(&evaluate(&self.trainer.net, d)?))
     }
 
@@ -572,7 +572,7 @@ impl Session {
     /// Weights, Adam state, completed epochs and the training configuration. A resumed session
     /// restarts the current epoch (the position inside it is not stored).
     pub fn export_checkpoint(&self) -> Result<Vec<u8>> {
-        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::Checkpoint(e.to_string()))?;
+        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::checkpoint(FormatErrorKind::Incompatible, e.to_string()))?;
         let mut metadata = BTreeMap::new();
         metadata.insert("producer".to_string(), "multispike session (browser)".to_string());
         Checkpoint {
@@ -593,10 +593,10 @@ impl Session {
         check_state_bytes(&cfg)?;
         let trainer = Trainer::resume(cfg, ck.network, Some(ck.adam), ck.epoch)?;
         if trainer.net.config().layers[0] != DIM || *trainer.net.config().layers.last().expect("layers") != CLASSES {
-            return Err(Error::Checkpoint(format!(
-                "the network is {}, not MNIST-shaped",
-                trainer.net.config().layers_string()
-            )));
+            return Err(Error::checkpoint(
+                FormatErrorKind::Incompatible,
+                format!("the network is {}, not MNIST-shaped", trainer.net.config().layers_string()),
+            ));
         }
         self.trainer = trainer;
         self.position.restart_epoch();
@@ -611,7 +611,7 @@ impl Session {
 }
 
 /// sha256 (hex) of the little-endian bytes of all weights of `net`, layer after layer.
-pub fn weights_digest(net: &crate::network::Network) -> String {
+pub fn weights_digest(net: &crate::engine::network::Network) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for w in net.weights() {
