@@ -133,7 +133,7 @@ function render() {
   $('#tau-clear').disabled = !rows.length || running;
 }
 
-/** The CSV of the results, made by Rust in the columns of `multispike sweep` (src/sweep.rs). */
+/** The CSV of the results, made by Rust in the columns of `multispike sweep` (src/app/sweep.rs). */
 const csv = () => rpc('sweepCsv', { runs: saved.rows });
 
 function setRunning(r) {
