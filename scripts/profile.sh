@@ -45,7 +45,7 @@ ROWS = [
     ("forward", "pixel encoding", [r"encoding::"]),
     ("forward", "read-out", [r"forward::forward_readout"]),
     ("forward", "layer chaining, next-layer events", [r"Network::forward_events", r"events::Events"]),
-    ("backward", "reset chain, sort, level loop", [r"backward::backward_hidden$", r"backward::reset_chain", r"backward::level_sweep"]),
+    ("backward", "reset chain, sort, level loop", [r"backward::backward_hidden$"]),
     ("backward", "weight-gradient rows", [r"kernels::add_into_f32"]),
     ("backward", "coefficient rows + decay", [r"kernels::row_and_decay", r"kernels::pre_coeff", r"kernels::dot"]),
     ("backward", "read-out", [r"backward::backward_readout"]),

@@ -174,7 +174,7 @@ impl Network {
     pub fn forward_into(&self, tr: &mut Trace, ws: &mut Workspace) {
         let dy = self.dynamics();
         let nl = self.config.n_weight_layers();
-        tr.events.truncate(1);
+        // Keeps the buffers of every layer's events (the input's must be there already).
         tr.events.resize_with(nl, Events::default);
         tr.hidden.resize_with(nl - 1, LayerTrace::default);
         for l in 0..nl - 1 {

@@ -314,7 +314,9 @@ impl Trainer {
         }
         let traces = &mut self.traces[..batch.len()];
         traces.par_iter_mut().zip(batch.par_iter()).for_each(|(tr, &i)| {
-            tr.events.resize_with(1, Default::default);
+            if tr.events.is_empty() {
+                tr.events.push(Default::default());
+            }
             data.events_into(i, enc, &mut tr.events[0]);
             WS.with(|ws| net.forward_into(tr, &mut ws.borrow_mut()));
         });
