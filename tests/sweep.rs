@@ -131,6 +131,7 @@ fn sweep_csv_config_skip_and_plots() {
     let cfg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     assert!(cfg["command"].as_str().unwrap().contains("sweep"));
     assert_eq!(cfg["layers"], "784-16-10");
+    assert_eq!(cfg["dataset"], "mnist");
     assert_eq!(cfg["recipe"]["net"]["layers"], serde_json::json!([784, 16, 10]));
     assert_eq!(cfg["recipe"]["batch_size"], 20);
     assert_eq!(cfg["epochs"], 1);
@@ -175,7 +176,7 @@ fn sweep_csv_config_skip_and_plots() {
         assert!(svg.len() > 1000 && svg.contains("<svg") && svg.contains("</svg>"), "{}", p.display());
     }
     let acc = std::fs::read_to_string(&plots(&out)[0]).unwrap();
-    for text in ["test accuracy (%)", "τ_I", "multi-spike", "single-spike", "98.43", "784-16-10"] {
+    for text in ["MNIST test accuracy vs τ_I", "test accuracy (%)", "τ_I", "multi-spike", "single-spike", "98.43", "784-16-10"] {
         assert!(acc.contains(text), "accuracy_vs_tau.svg should show {text:?}");
     }
     let spikes = std::fs::read_to_string(&plots(&out)[1]).unwrap();
@@ -189,6 +190,21 @@ fn sweep_csv_config_skip_and_plots() {
     let (code, _, stderr) = run(&sweep_args(&data, &out, "0.4", &["--lambda", "0.5"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("other settings") && stderr.contains("lambda"), "{stderr}");
+
+    // so is another data set (same image counts, so the finished rows would otherwise be taken
+    // for its own), also when config.json predates the data-set key (then it is MNIST's)
+    let (code, _, stderr) = run(&sweep_args(&data, &out, "0.4", &["--dataset", "fashion-mnist"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds a sweep on mnist, not fashion-mnist"), "{stderr}");
+    let path = out.join("config.json");
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg.as_object_mut().unwrap().remove("dataset");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let (code, _, stderr) = run(&sweep_args(&data, &out, "0.4", &["--dataset", "fashion-mnist"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds a sweep on mnist"), "{stderr}");
+    run_ok(&["sweep", "--plot-only", "--out", s(&out)]);
+    assert!(std::fs::read_to_string(&plots(&out)[0]).unwrap().contains("MNIST test accuracy vs τ_I"));
 }
 
 fn cfg_history_len(out: &Path) -> usize {

@@ -115,7 +115,7 @@ pub fn run(args: &SweepArgs) -> CliResult {
     set_threads(args.recipe.threads)?;
     std::fs::create_dir_all(&args.out).context(|| format!("cannot create the directory {}", args.out.display()))?;
     let csv_path = args.out.join(CSV);
-    store::check_config(&args.out, &plan.recipe)?;
+    store::check_config(&args.out, &plan.recipe, args.recipe.dataset())?;
     let mut done = read_csv(&csv_path, true)?;
     if std::fs::metadata(&csv_path).map(|m| m.len() == 0).unwrap_or(true) {
         write_atomic(&csv_path, format!("{}\n", sw::header()).as_bytes())?;
@@ -182,7 +182,7 @@ pub fn run(args: &SweepArgs) -> CliResult {
         }
         let _ = std::fs::remove_dir(&ckpt_dir); // only if empty
     }
-    let written = plots::render(&args.out, &done, group, Some(&plan.layers))?;
+    let written = plots::render(&args.out, &done, group, Some(&plan.layers), args.recipe.dataset().spec().title)?;
     say!("wrote {} and {}", csv_path.display(), written.join(", "));
     Ok(())
 }
@@ -210,11 +210,11 @@ fn plot_only(out: &Path) -> CliResult {
             group.test_samples
         );
     }
-    let layers = std::fs::read_to_string(out.join(CONFIG))
-        .ok()
-        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-        .and_then(|v| v.get("layers").and_then(Value::as_str).map(String::from));
-    let written = plots::render(out, &rows, group, layers.as_deref())?;
+    let config = std::fs::read_to_string(out.join(CONFIG)).ok().and_then(|s| serde_json::from_str::<Value>(&s).ok());
+    let layers = config.as_ref().and_then(|v| v.get("layers").and_then(Value::as_str).map(String::from));
+    // sweeps written before the data-set key are MNIST's
+    let dataset = store::dataset_of(config.as_ref()).map(|d| d.spec().title).unwrap_or("MNIST");
+    let written = plots::render(out, &rows, group, layers.as_deref(), dataset)?;
     say!("wrote {}", written.join(", "));
     Ok(())
 }

@@ -152,9 +152,12 @@ struct PlotData<'a> {
     rows: Vec<&'a SweepRow>,
     modes: Vec<Mode>,
     taus: Vec<f64>,
-    /// e.g. "784-400-10, 1 epoch, 5000 training / 2000 test images, 1 seed per point"
+    /// The data set's title, e.g. "MNIST".
+    dataset: &'a str,
+    /// e.g. "784-400-10, 1 epoch, 5000 training / 2000 test images, 1 seed"
     subtitle: String,
-    max_seeds: usize,
+    /// The fewest and the most seeds of a plotted point.
+    seeds: (usize, usize),
 }
 
 impl PlotData<'_> {
@@ -167,11 +170,12 @@ impl PlotData<'_> {
     fn series_legend(&self) -> Vec<(Glyph, String)> {
         self.modes
             .iter()
-            .map(|&m| (Glyph::Series(m), format!("this run: {m}-spike ({})", seeds_note(self.max_seeds))))
+            .map(|&m| (Glyph::Series(m), format!("this run: {m}-spike ({})", seeds_range(self.seeds))))
             .collect()
     }
 }
 
+/// How one point was made from `n` seeds.
 fn seeds_note(n: usize) -> String {
     if n > 1 {
         format!("mean ± s.e. over {n} seeds")
@@ -180,18 +184,49 @@ fn seeds_note(n: usize) -> String {
     }
 }
 
+/// How the points of a plot were made, from the fewest and the most seeds per point.
+fn seeds_range((lo, hi): (usize, usize)) -> String {
+    if lo == hi {
+        seeds_note(hi)
+    } else {
+        format!("{lo}–{hi} seeds per point; mean ± s.e. where more than 1")
+    }
+}
+
+/// A figure's heading: `title` and, below it in a smaller font, `subtitle`, centred.
+fn draw_heading<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, subtitle: &str) -> PlotResult
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let centred = |size| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(title.to_string(), (w as i32 / 2, 16), centred(19)))?;
+    area.draw(&Text::new(subtitle.to_string(), (w as i32 / 2, 38), centred(14)))?;
+    Ok(())
+}
+
+/// Height of [`draw_heading`]'s strip.
+const HEADING: u32 = 52;
+
 /// Renders the three SVG files into `out`; returns their paths.
-pub(super) fn render(out: &Path, rows: &[SweepRow], group: RunGroup, layers: Option<&str>) -> CliResult<Vec<String>> {
+/// `dataset` is the data set's title, as the plots name it.
+pub(super) fn render(
+    out: &Path,
+    rows: &[SweepRow],
+    group: RunGroup,
+    layers: Option<&str>,
+    dataset: &str,
+) -> CliResult<Vec<String>> {
     let rows = sw::rows_of_group(rows, group);
     if rows.is_empty() {
         return Err(Failure::runtime("there are no finished runs to plot".to_string()));
     }
-    let max_seeds = sw::modes_present(&rows)
+    let counts: Vec<usize> = sw::modes_present(&rows)
         .into_iter()
         .flat_map(|m| sw::curve(&rows, m, |r| r.test_accuracy))
         .map(|p| p.n)
-        .max()
-        .unwrap_or(1);
+        .collect();
+    let seeds = (counts.iter().copied().min().unwrap_or(1), counts.iter().copied().max().unwrap_or(1));
     let subtitle = format!(
         "{}{} epoch{}, {} training / {} test images, {}",
         layers.map(|l| format!("{l}, ")).unwrap_or_default(),
@@ -199,9 +234,10 @@ pub(super) fn render(out: &Path, rows: &[SweepRow], group: RunGroup, layers: Opt
         if group.epochs == 1 { "" } else { "s" },
         group.train_samples,
         group.test_samples,
-        seeds_note(max_seeds)
+        seeds_range(seeds)
     );
-    let data = PlotData { modes: sw::modes_present(&rows), taus: sw::taus_present(&rows), rows, subtitle, max_seeds };
+    let data =
+        PlotData { modes: sw::modes_present(&rows), taus: sw::taus_present(&rows), rows, dataset, subtitle, seeds };
     let mut written = Vec::new();
     for (name, svg) in [(PLOTS[0], accuracy_svg(&data)), (PLOTS[1], spikes_svg(&data)), (PLOTS[2], hist_svg(&data))] {
         let svg = svg.map_err(|e| Failure::runtime(format!("cannot draw {name}: {e}")))?;
@@ -220,7 +256,8 @@ type TauContext<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<WithKeyPo
 
 /// One chart over τ_I: its axes and what is drawn on them.
 struct TauChart<'a> {
-    caption: String,
+    /// The panel's own caption (the figure's heading is drawn by [`tau_figure`]).
+    caption: Option<String>,
     /// The τ_I values: the x range and its ticks.
     taus: &'a [f64],
     /// The y range; curve points outside it are left out.
@@ -238,8 +275,11 @@ struct TauChart<'a> {
 /// Draws `c` on `area`: axes, reference lines, reference points, then the curves.
 fn draw_tau_chart(area: &DrawingArea<SVGBackend, Shift>, c: &TauChart) -> PlotResult {
     let (y0, y1) = c.y_range;
-    let mut chart = ChartBuilder::on(area)
-        .caption(&c.caption, (FONT, 17))
+    let mut builder = ChartBuilder::on(area);
+    if let Some(caption) = &c.caption {
+        builder.caption(caption, (FONT, 16));
+    }
+    let mut chart = builder
         .margin(14)
         .margin_right(28)
         .x_label_area_size(50)
@@ -299,17 +339,24 @@ fn draw_mode_curves(chart: &mut TauContext, curves: &[(Mode, Vec<sw::Point>)]) -
     Ok(())
 }
 
-/// A figure `width` pixels wide: `charts` side by side above a legend of `legend` followed by
-/// the reference lines of the first chart.
-fn tau_figure(width: u32, charts: &[TauChart], legend: Vec<(Glyph, String)>) -> PlotResult<String> {
+/// A figure `width` pixels wide: a heading of `title` over the sweep's subtitle, `charts` side by
+/// side, and a legend of `legend` followed by the reference lines of the first chart.
+fn tau_figure(
+    width: u32,
+    (title, subtitle): (&str, &str),
+    charts: &[TauChart],
+    legend: Vec<(Glyph, String)>,
+) -> PlotResult<String> {
     let mut legend = legend;
     if let Some(first) = charts.first() {
         legend.extend(first.refs.iter().map(|r| (Glyph::Dashed(r.color), r.label.clone())));
     }
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (width, 660)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (width, 660 + HEADING)).into_drawing_area();
         root.fill(&WHITE)?;
+        let (heading, root) = root.split_vertically(HEADING);
+        draw_heading(&heading, title, subtitle)?;
         let (top, bottom) = root.split_vertically(570);
         if let [chart] = charts {
             draw_tau_chart(&top, chart)?;
@@ -358,7 +405,7 @@ fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
         let near = data_values().filter(|v| *v >= 90.0).chain(ref_values());
         padded(near, 1.0, (0.0, 100.0))
     });
-    let panel = |caption: String, y_range: (f64, f64)| TauChart {
+    let panel = |caption: Option<String>, y_range: (f64, f64)| TauChart {
         caption,
         taus: &x_taus,
         y_range,
@@ -369,11 +416,12 @@ fn accuracy_svg(d: &PlotData) -> PlotResult<String> {
         points: &points,
         curves: &curves,
     };
-    let mut charts = vec![panel(format!("MNIST test accuracy vs τ_I  ({})", d.subtitle), (y0, y1))];
+    let title = format!("{} test accuracy vs τ_I (paper Fig. 5)", d.dataset);
+    let mut charts = vec![panel(zoom.map(|_| "full range".to_string()), (y0, y1))];
     if let Some(z) = zoom {
-        charts.push(panel(format!("zoom: {:.1}–{:.1} % (points below left out)", z.0, z.1), z));
+        charts.push(panel(Some(format!("zoom: {:.1}–{:.1} % (points below left out)", z.0, z.1)), z));
     }
-    tau_figure(if zoom.is_some() { 1500 } else { 900 }, &charts, legend)
+    tau_figure(if zoom.is_some() { 1500 } else { 900 }, (&title, &d.subtitle), &charts, legend)
 }
 
 /// Mean spikes per hidden neuron vs τ_I (paper Fig. 4).
@@ -394,7 +442,7 @@ fn spikes_svg(d: &PlotData) -> PlotResult<String> {
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
     let chart = TauChart {
-        caption: format!("Spikes per hidden neuron vs τ_I  ({})", d.subtitle),
+        caption: None,
         taus: &d.taus,
         y_range: (0.0, top_value * 1.12),
         y_decimals: 2,
@@ -404,7 +452,8 @@ fn spikes_svg(d: &PlotData) -> PlotResult<String> {
         points: &[],
         curves: &curves,
     };
-    tau_figure(900, &[chart], d.series_legend())
+    let title = format!("Spikes per hidden neuron vs τ_I, {} test set (paper Fig. 4)", d.dataset);
+    tau_figure(900, (&title, &d.subtitle), &[chart], d.series_legend())
 }
 
 /// Spike-count histograms of the first hidden layer at three τ_I (paper Fig. 3), multi mode (or
@@ -423,7 +472,7 @@ fn hist_svg(d: &PlotData) -> PlotResult<String> {
     {
         let fig3 = panels.iter().map(|p| p.0).eq(sw::FIG3_TAUS);
         let foot = if fig3 { 40 } else { 0 };
-        let height = 150 + 230 * panels.len().max(1) as u32 + foot;
+        let height = 150 + HEADING + 230 * panels.len().max(1) as u32 + foot;
         let full = SVGBackend::with_string(&mut buf, (900, height)).into_drawing_area();
         full.fill(&WHITE)?;
         let (root, note) = full.split_vertically(height - foot);
@@ -435,10 +484,9 @@ fn hist_svg(d: &PlotData) -> PlotResult<String> {
                 (FONT, 13),
             ))?;
         }
-        let root = root.titled(
-            &format!("Spike counts per hidden neuron and test image, {mode}-spike  ({})", d.subtitle),
-            (FONT, 17),
-        )?;
+        let (heading, root) = root.split_vertically(HEADING);
+        let title = format!("Spike counts per hidden neuron and {} test image, {mode}-spike (paper Fig. 3)", d.dataset);
+        draw_heading(&heading, &title, &d.subtitle)?;
         if panels.is_empty() {
             root.draw(&Text::new("no histogram in the CSV", (300, 100), (FONT, 16)))?;
         }

@@ -7,7 +7,7 @@ use super::plan::Plan;
 use super::SweepArgs;
 use crate::util::{self, CliResult, Context, Failure};
 use multispike::formats::checkpoint::Checkpoint;
-use multispike::data::{Examples, Samples};
+use multispike::data::{DatasetId, Examples, Samples};
 use multispike::train::resume::DATA_FINGERPRINT_KEY;
 use multispike::app::sweep::{self as sw, RunKey, SweepRow};
 use multispike::train::{StepStats, TrainConfig, Trainer};
@@ -26,11 +26,29 @@ pub(super) const CHECKPOINTS: &str = "checkpoints";
 const LOGS: &str = "logs";
 
 /// Refuses to mix runs of different settings in one directory.
-pub(super) fn check_config(out: &Path, recipe: &Value) -> CliResult {
+/// The data set a config.json names; a config without the key (written before data sets other
+/// than MNIST existed) is MNIST's. `None` for no config or an unknown name.
+pub(super) fn dataset_of(config: Option<&Value>) -> Option<DatasetId> {
+    let config = config?;
+    DatasetId::from_metadata(config.get("dataset").and_then(Value::as_str)).ok()
+}
+
+pub(super) fn check_config(out: &Path, recipe: &Value, dataset: DatasetId) -> CliResult {
     let path = out.join(CONFIG);
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
     let old: Value = serde_json::from_str(&text)
         .map_err(|e| Failure::runtime(format!("{} is not valid JSON ({e}); fix or remove it", path.display())))?;
+    if let Some(old_set) = dataset_of(Some(&old)) {
+        if old_set != dataset {
+            return Err(Failure::usage(format!(
+                "{} holds a sweep on {}, not {}; pass --dataset {} or another --out",
+                out.display(),
+                old_set.name(),
+                dataset.name(),
+                old_set.name()
+            )));
+        }
+    }
     if let Some(old_recipe) = old.get("recipe") {
         let diffs: Vec<String> = util::json_diff(old_recipe, recipe)
             .into_iter()
@@ -63,6 +81,7 @@ pub(super) fn write_config(out: &Path, args: &SweepArgs, plan: &Plan, train: &Ex
         "command": command,
         "date": now,
         "multispike_version": env!("CARGO_PKG_VERSION"),
+        "dataset": args.recipe.dataset().name(),
         "layers": plan.layers,
         "taus": plan.taus,
         "modes": plan.modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
