@@ -136,6 +136,13 @@ fn cli_trains_and_evaluates_yin_yang_end_to_end() {
     let (code, _, err) = run(&["eval", m, "--dataset", "mnist"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("3 outputs") && err.contains("MNIST has 10 classes"), "{err}");
+    // another data set of the same shape is evaluated as asked, with a note
+    let odd = dir.path().join("mnist-shaped.safetensors");
+    let net = multispike::Network::init_gaussian(NetConfig::new(vec![784, 8, 10], 0.8, Mode::Multi), 1, 0.03, 0.3).unwrap();
+    model_file::save(&odd, &net, &BTreeMap::new()).unwrap();
+    let (code, _, err) = run(&["eval", odd.to_str().unwrap(), "--dataset", "fashion-mnist", "--data", "/nonexistent"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("was trained on MNIST; evaluating it on Fashion-MNIST as asked"), "{err}");
     // nothing to fetch for a generated data set
     assert!(run_ok(&["fetch", "--dataset", "yin-yang"]).contains("nothing to fetch"));
     // per-layer init lists must fit the layers

@@ -68,6 +68,16 @@ pub fn run(args: &EvalArgs) -> CliResult {
             spec.classes()
         )));
     }
+    if let Ok(trained_on) = mf.dataset() {
+        if args.dataset.is_some() && trained_on != dataset {
+            note!(
+                "note: {} was trained on {}; evaluating it on {} as asked",
+                args.model.display(),
+                trained_on.spec().title,
+                spec.title
+            );
+        }
+    }
     let dir = util::data_dir(dataset, args.data.as_deref());
     let test = util::load_split(dataset, &dir, Split::Test, args.limit)?;
     let sp = if args.json { None } else { Some(util::spinner(format!("evaluating on {} test examples", test.len()))) };

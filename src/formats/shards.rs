@@ -212,6 +212,7 @@ pub fn parse_manifest(json: &str) -> Result<Manifest> {
 /// Writes the shards of `train` and `test` (chunks of [`SHARD_SIZE`]) and `manifest.json` into
 /// `out` (created if needed); each file is written to a temporary name and renamed into place.
 /// `dataset` is recorded in the manifest.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, test: &Dataset) -> Result<Manifest> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let spec = dataset.spec();
@@ -224,7 +225,7 @@ pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, 
             let end = (start + SHARD_SIZE).min(data.n);
             let bytes = encode(&data.subset(start..end)?)?;
             let file = format!("{split}-{k:02}.mshd.gz");
-            write_file(&out.join(&file), &bytes)?;
+            crate::formats::fsio::write_atomic(&out.join(&file), &bytes)?;
             m.shards.push(ShardEntry {
                 file,
                 split: split.into(),
@@ -237,14 +238,8 @@ pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, 
         }
     }
     let json = serde_json::to_string_pretty(&m).map_err(|e| bad("manifest.json", K::Incompatible, e.to_string()))? + "\n";
-    write_file(&out.join("manifest.json"), json.as_bytes())?;
+    crate::formats::fsio::write_atomic(&out.join("manifest.json"), json.as_bytes())?;
     Ok(m)
-}
-
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]
