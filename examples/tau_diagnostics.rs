@@ -6,7 +6,8 @@
 //! - test accuracy, undecided share (tied outputs), mean |v_out|, mean largest softmax probability;
 //! - hidden spikes per neuron, silent neurons, and where the hidden spikes fall (quantiles of t);
 //! - the read-out reach of a hidden spike: a spike at t adds w·τ_I·(ρ − ρ²) to v_out with
-//!   ρ = exp(−(t_out − t)/τ_I) (largest, τ_I/4, at t = t_out − τ_I ln 2): its mean over the spikes;
+//!   ρ = exp(−(t_out − t)/τ_I) (largest, τ_I/4, at t = t_out − τ_I ln 2): its mean over the spikes
+//!   (for the neuron kernel's p in general: c·(ρ − ρ^p), largest at ρ = p^(−1/(p−1)));
 //! - the batch's flagged-dead share, the mean V_j(t_out) of flagged neurons, and the norms of the
 //!   two parts of the gradient, cross-entropy (+ L2) and dead-neuron penalty, for W1 and W2.
 //!
@@ -15,6 +16,7 @@
 //! measurement goes to --out (default: stdout only).
 
 use multispike::data::mnist::{load_mnist, Split};
+use multispike::engine::dynamics::NeuronKernel;
 use multispike::engine::encoding::PixelEncoder;
 use multispike::engine::loss::{dead_penalty, output_loss};
 use multispike::engine::network::Workspace;
@@ -48,6 +50,7 @@ fn measure(t: &Trainer, test: &multispike::data::Dataset, train: &multispike::da
     let cfg = net.config();
     let (tau, t_out) = (cfg.tau_i, cfg.t_out);
     let enc = PixelEncoder::new(tau, t_out);
+    let dy = net.dynamics();
     let mut ws = Workspace::default();
     let n_hidden = cfg.layers[1];
     let (mut correct, mut undecided, mut vabs, mut pmax, mut spikes) = (0usize, 0usize, 0.0, 0.0, 0usize);
@@ -69,7 +72,7 @@ fn measure(t: &Trainer, test: &multispike::data::Dataset, train: &multispike::da
             let ts = s.time(tau);
             times.push(ts);
             let rho = (-(t_out - ts) / tau).exp();
-            reach += tau * (rho - rho * rho);
+            reach += dy.kernel.readout_factor(dy.c, rho);
         }
     }
     times.sort_by(f64::total_cmp);
@@ -114,7 +117,7 @@ fn measure(t: &Trainer, test: &multispike::data::Dataset, train: &multispike::da
         "spike_time_p50": quantile(&times, 0.5),
         "spike_time_p90": quantile(&times, 0.9),
         "readout_reach_mean": if spikes > 0 { reach / spikes as f64 } else { f64::NAN },
-        "readout_reach_max": tau / 4.0,
+        "readout_reach_max": dy.kernel.readout_factor(dy.c, dy.kernel.p().powf(-1.0 / (dy.kernel.p() - 1.0))),
         "flagged_fraction": flags.iter().filter(|&&f| f).count() as f64 / n_hidden as f64,
         "v_end_flagged_mean": if v_flagged.1 > 0 { v_flagged.0 / v_flagged.1 as f64 } else { f64::NAN },
         "grad_ce_w1": norm(&g_ce[0]) / b,

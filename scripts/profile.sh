@@ -40,7 +40,7 @@ out, cols = sys.argv[1], sys.argv[2:]
 # (stage, row, symbol patterns), in the order of the table
 ROWS = [
     ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden$"]),
-    ("forward", "level update + candidate test", [r"kernels::level_update"]),
+    ("forward", "level update + candidate test", [r"::level_update"]),
     ("forward", "weight rows of a level (Σw)", [r"kernels::sum_rows"]),
     ("forward", "pixel encoding", [r"encoding::"]),
     ("forward", "read-out", [r"forward::forward_readout"]),

@@ -426,7 +426,7 @@ mod tests {
         let runs: Vec<PageRun> = serde_json::from_str(&json).unwrap();
         let row = runs[0].to_row().unwrap();
         assert_eq!((row.key.tau_i, row.key.mode, row.test_accuracy, row.guarded), (0.4, Mode::Single, 0.7, 3));
-        let text = to_csv(&[row.clone()]);
+        let text = to_csv(std::slice::from_ref(&row));
         assert_eq!(parse_csv(&text).unwrap(), vec![row]);
         let mut short = runs[0].clone();
         short.eval.spike_hist.pop();

@@ -13,7 +13,9 @@
 //!
 //! and the read-out neurons (which never fire) have the first sum only. In z = e^{t/τ_I} this is
 //! the engine's V = A/z − B/z² with A = τ_I Σ w z_i and B = τ_I Σ w z_i² + Σ z_k²; it is evaluated
-//! here in that form, sweeping the events in time order once per grid. An event exactly at a grid
+//! here in that form, sweeping the events in time order once per grid. (For another τ_I/τ_V the
+//! powers are z^p and c = τ_I τ_V / (τ_I − τ_V): the sums and V(z) come from the network's
+//! [`NeuronKernel`], so this file holds no p = 2 maths of its own.) An event exactly at a grid
 //! time does not count yet (V is continuous at inputs; at its own spike V is reported just before
 //! the reset, i.e. at the threshold). `tests/traces.rs` checks it against the brute-force ODE.
 //!
@@ -21,6 +23,7 @@
 //! (`neuron`, `time`) and `Network::weights`.
 
 use crate::engine::config::NetConfig;
+use crate::engine::dynamics::NeuronKernel;
 use crate::engine::encoding::latency_times;
 use crate::error::{Error, Result};
 use crate::engine::network::{Network, Trace};
@@ -72,6 +75,8 @@ pub fn membrane(
         return Err(Error::Shape("the time grid must be finite and non-decreasing".into()));
     }
     let tau = cfg.tau_i;
+    let dy = net.dynamics();
+    let kern = dy.kernel;
     let inputs = layer_inputs(cfg, input_times, trace, layer);
     let w = &net.weights()[layer];
     let hidden = layer + 1 < nl;
@@ -88,18 +93,17 @@ pub fn membrane(
         for &t in grid {
             while e < inputs.len() && inputs[e].0 < t {
                 let z = (inputs[e].0 / tau).exp();
-                let cw = tau * w[[inputs[e].1, j]] as f64;
+                let cw = dy.c * w[[inputs[e].1, j]] as f64;
                 a += cw * z;
-                b += cw * z * z;
+                b += kern.b_term(cw, z);
                 e += 1;
             }
             while k < own.len() && own[k] < t {
-                let z = (own[k] / tau).exp();
-                b += z * z;
+                b = kern.reset(b, (own[k] / tau).exp());
                 k += 1;
             }
             let z = (t / tau).exp();
-            row.push(a / z - b / (z * z));
+            row.push(kern.membrane_z(a, b, z));
         }
         rows.push(row);
     }

@@ -1,32 +1,37 @@
 //! Hand-written exact backward pass of one layer, through every spike time and every reset path.
 //!
-//! Spike k of neuron j solves F_k = A_k/z_k − B_k/z_k² − 1 = 0 (see `forward`). Implicit
-//! differentiation, with ∂F_k/∂z_k = √D_k / z_k², gives (input i at z_i in the interval's past):
-//!   ∂z_k/∂w_i  = −c (z_i z_k − z_i²) / √D_k
-//!   ∂z_k/∂z_i  = −c w_i (z_k − 2 z_i) / √D_k          (presynaptic spike time, deeper layers)
-//!   ∂z_k/∂z_m  =  2 z_m / √D_k     for the neuron's own earlier spike m < k (reset path)
-//! and the read-out v = A/z_out − B/z_out² gives ∂v/∂w_i = c(z_i/z_out − z_i²/z_out²),
-//! ∂v/∂z_m = −2 z_m / z_out² for each own spike m.
+//! Spike k of neuron j solves F_k = A_k/z_k − B_k/z_k^p − 1 = 0 (see `forward`; p = τ_I/τ_V).
+//! Implicit differentiation, with z_k ∂F_k/∂z_k = δ_k = τ_I·dV/dt at the crossing, gives (input i
+//! at z_i in the interval's past, ρ = z_i/z_k):
+//!   z_k⁻¹ ∂z_k/∂w_i  = −c (ρ − ρ^p) / δ_k
+//!   z_i ∂z_k/∂z_i / z_k = −c w_i (ρ − p ρ^p) / δ_k          (presynaptic spike time, deeper layers)
+//!   z_m ∂z_k/∂z_m / z_k =  p (z_m/z_k)^p / δ_k   for the neuron's own earlier spike m < k (reset path)
+//! and the read-out v = A/z_out − B/z_out^p gives ∂v/∂w_i = c(ρ_i − ρ_i^p), ρ_i = z_i/z_out, and
+//! z_m ∂v/∂z_m = −p (z_m/z_out)^p for each own spike m. For p = 2 (`kernel_p2`, c = τ_I) δ_k =
+//! √D_k / z_k and these are ∂z_k/∂w_i = −c (z_i z_k − z_i²) / √D_k, ∂z_k/∂z_i = −c w_i (z_k − 2 z_i) / √D_k,
+//! ∂z_k/∂z_m = 2 z_m / √D_k. The p-dependent factors are the [`NeuronKernel`]'s.
 //!
 //! Everything is carried in dimensionless form: μ = z·dL/dz = τ_I·dL/dt for every spike, and the
-//! local-frame quantities of the forward pass (x_k = z_k / z_level, √d_k = √D_k / z_level).
+//! local-frame quantities of the forward pass (x_k = z_k / z_level and the slope datum
+//! d_k = x_k δ_k, `Spike::sqrt_d`: √d_k = √D_k / z_level for p = 2).
 //!
 //! * Reset chain, per neuron, last spike first (g_v = dL/dV(t_out)):
-//!   `μ_k = μ̄_k + 2 T_k − 2 g_v (z_k/z_out)²`, `T_k = Σ_{k'>k} μ_k' x_k' / √d_k' · (z_k/z_k')²`,
+//!   `μ_k = μ̄_k + p T_k − p g_v (z_k/z_out)^p`, `T_k = Σ_{k'>k} μ_k' x_k' / d_k' · (z_k/z_k')^p`,
 //!   with μ̄_k from the next layer.
 //! * Per level L (last first), suffix sums in the frame of z_L over the spikes of levels ≥ L:
-//!   `P1 = Σ μ_k/√d_k · (z_L/z_{L_k}) − g_v z_L/z_out`,
-//!   `P2 = Σ μ_k/(x_k √d_k) · (z_L/z_{L_k})² − g_v (z_L/z_out)²`,
+//!   `P1 = Σ μ_k/d_k · (z_L/z_{L_k}) − g_v z_L/z_out`,
+//!   `P2 = Σ μ_k/(x_k^(p−1) d_k) · (z_L/z_{L_k})^p − g_v (z_L/z_out)^p`,
 //!   decayed from level to level like the forward state. Every input i of level L then gets
-//!   `dL/dw_ij = c (P2_j − P1_j)` and `μ_i = c Σ_j w_ij (2 P2_j − P1_j)`.
+//!   `dL/dw_ij = c (P2_j − P1_j)` and `μ_i = c Σ_j w_ij (p P2_j − P1_j)`.
 //!   One coefficient row per level is added to each of the level's weight-gradient rows.
 //!
-//! Grazing guard: near a tangential crossing √d → 0 and these derivatives diverge (the spike
-//! time is not differentiable at D = 0). The backward uses √d_eff = max(√d, ε x), i.e. the
-//! crossing slope τ_I·dV/dt = √d/x is clamped at ε (`NetConfig::grazing_eps`); each clamp is counted.
+//! Grazing guard: near a tangential crossing d → 0 and these derivatives diverge (the spike
+//! time is not differentiable there). The backward uses d_eff = max(d, ε x), i.e. the
+//! crossing slope τ_I·dV/dt = d/x is clamped at ε (`NetConfig::grazing_eps`); each clamp is counted.
 
+use crate::engine::dynamics::{Dynamics, NeuronKernel};
 use crate::engine::events::Events;
-use crate::engine::forward::{Dynamics, LayerTrace};
+use crate::engine::forward::LayerTrace;
 use crate::engine::kernels::{self, GradElem};
 use crate::engine::real::Real;
 
@@ -67,11 +72,11 @@ pub struct BackBuffers<T> {
 /// * `grad`: `[n_in × n_out]` accumulator of dL/dW.
 /// * `mu_in`: if given, receives μ = z·dL/dz of every event of `ev` (for the previous layer).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_hidden<T: Real, G: GradElem>(
+pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
-    dy: &Dynamics,
+    dy: &Dynamics<K>,
     eps: f64,
     tr: &LayerTrace,
     mu_spike: &[f64],
@@ -83,6 +88,7 @@ pub fn backward_hidden<T: Real, G: GradElem>(
     let mut st = BackwardStats::default();
     let ns = tr.spikes.len();
     let zo = dy.z_out;
+    let k = dy.kernel;
     let gv = |j: usize| if g_v.is_empty() { 0.0 } else { g_v[j] };
 
     // Group spikes per neuron (counting sort keeps time order within a neuron).
@@ -101,7 +107,7 @@ pub fn backward_hidden<T: Real, G: GradElem>(
         buf.fill[j] += 1;
     }
 
-    // Reset chain, last spike first: per-spike contributions c1 = μ/√d, c2 = μ/(x √d).
+    // Reset chain, last spike first: per-spike contributions c1 = μ/d, c2 = μ/(x^(p−1) d).
     buf.c1.clear();
     buf.c1.resize(ns, 0.0);
     buf.c2.clear();
@@ -111,14 +117,12 @@ pub fn backward_hidden<T: Real, G: GradElem>(
         let mut tail = 0.0; // T_k in the frame of the spike after k
         let mut z_next = f64::NAN;
         let g = gv(j);
-        for &k in buf.order[a..b].iter().rev() {
-            let s = &tr.spikes[k as usize];
+        for &i in buf.order[a..b].iter().rev() {
+            let s = &tr.spikes[i as usize];
             if z_next.is_finite() {
-                let q = s.z / z_next;
-                tail *= q * q;
+                tail *= k.pow_p(s.z / z_next);
             }
-            let qo = s.z / zo;
-            let mu = mu_spike[k as usize] + 2.0 * tail - 2.0 * g * qo * qo;
+            let mu = k.reset_chain_mu(mu_spike[i as usize], tail, g, s.z / zo);
             let floor = eps * s.x;
             let sd = if s.sqrt_d < floor {
                 st.guarded += 1;
@@ -130,8 +134,8 @@ pub fn backward_hidden<T: Real, G: GradElem>(
             if !c1.is_finite() {
                 st.non_finite += 1;
             }
-            buf.c1[k as usize] = c1;
-            buf.c2[k as usize] = c1 / s.x;
+            buf.c1[i as usize] = c1;
+            buf.c2[i as usize] = k.b_coeff(c1, s.x);
             tail += c1 * s.x;
             z_next = s.z;
         }
@@ -145,11 +149,12 @@ pub fn backward_hidden<T: Real, G: GradElem>(
     for j in 0..n_out {
         let g = gv(j);
         buf.p1.push(T::from_f64(-g * q_end));
-        buf.p2.push(T::from_f64(-g * q_end * q_end));
+        buf.p2.push(T::from_f64(k.b_term(-g, q_end)));
     }
     buf.row.resize(n_out, T::ZERO);
     buf.q.resize(n_out, T::ZERO);
     let c = T::from_f64(dy.c);
+    let pk = T::from_f64(k.p());
     let mut p = ns;
     for l in (0..levels).rev() {
         while p > 0 && tr.spikes[p - 1].level as usize >= l {
@@ -160,14 +165,14 @@ pub fn backward_hidden<T: Real, G: GradElem>(
         }
         let r = ev.level(l);
         if let Some(mu) = mu_in.as_deref_mut() {
-            kernels::pre_coeff(&mut buf.q, &buf.p1, &buf.p2, c);
+            kernels::pre_coeff(&mut buf.q, &buf.p1, &buf.p2, c, pk);
             for e in r.clone() {
                 let i = ev.src[e] as usize;
                 mu[e] = kernels::dot(&w[i * n_out..(i + 1) * n_out], &buf.q);
             }
         }
         let dec = if l > 0 { ev.z[l - 1] / ev.z[l] } else { 0.0 };
-        kernels::row_and_decay(&mut buf.row, &mut buf.p1, &mut buf.p2, c, T::from_f64(dec), T::from_f64(dec * dec));
+        kernels::row_and_decay(&mut buf.row, &mut buf.p1, &mut buf.p2, c, T::from_f64(dec), T::from_f64(k.pow_p(dec)));
         for &i in &ev.src[r] {
             G::add_row(&mut grad[i as usize * n_out..(i as usize + 1) * n_out], &buf.row);
         }
@@ -177,16 +182,16 @@ pub fn backward_hidden<T: Real, G: GradElem>(
 
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
 /// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
-/// however often it fired), and μ_e = c(ρ_e − 2ρ_e²) Σ_o w_{i,o} g_o with the sum computed once
+/// however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
 /// per neuron i.
-pub fn backward_readout<G: GradElem>(
+pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
-    dy: &Dynamics,
+    dy: &Dynamics<K>,
     g: &[f64],
     grad: &mut [G],
-    mut mu_in: Option<&mut [f64]>,
+    mu_in: Option<&mut [f64]>,
 ) {
     let zo = dy.z_out;
     let n_in = w.len() / n_out.max(1);
@@ -203,10 +208,10 @@ pub fn backward_readout<G: GradElem>(
             wg[i] = w[i * n_out..][..n_out].iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
         }
     }
-    if let Some(mu) = mu_in.as_deref_mut() {
+    if let Some(mu) = mu_in {
         for l in 0..ev.levels() {
             let rho = ev.z[l] / zo;
-            let ds = dy.c * (rho - 2.0 * rho * rho);
+            let ds = dy.kernel.readout_dfactor(dy.c, rho);
             for e in ev.level(l) {
                 mu[e] = ds * wg[ev.src[e] as usize];
             }

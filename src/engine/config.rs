@@ -53,7 +53,8 @@ impl std::fmt::Display for Mode {
     }
 }
 
-/// Architecture and dynamics of a network. τ_V = τ_I / 2 and V_th = 1 are fixed by the model.
+/// Architecture and dynamics of a network. τ_V = τ_I / 2 (the neuron kernel `engine::kernel_p2`;
+/// `engine::dynamics` is where another τ_I/τ_V would plug in) and V_th = 1 are fixed by the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetConfig {

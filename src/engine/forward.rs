@@ -1,24 +1,29 @@
-//! Exact forward pass of one layer: spike times from the closed-form quadratic in z = exp(t/τ_I).
+//! Exact forward pass of one layer: spike times in z = exp(t/τ_I), each the neuron kernel's
+//! threshold-crossing root (in closed form for p = 2).
 //!
-//! With τ_V = τ_I/2 (p = 2) and c = τ_Iτ_V/(τ_I − τ_V) = τ_I, a hidden neuron's membrane between
-//! events is V(z) = A/z − B/z², where, over the events received so far,
-//!   A = c Σ w_i z_i,   B = c Σ w_i z_i² + V_th Σ_k z_k²   (z_k: the neuron's own earlier spikes).
-//! The reset term V_th z_k² is the paper's max{z_j^(n'), ẑ} form of eq. (17) written incrementally:
-//! at a spike A z_k − B = V_th z_k², so adding V_th z_k² to B sets V(z_k) = 0 and leaves I untouched.
-//! V = V_th ⇔ z² − A z + B = 0; the first upward crossing is the smaller root (eq. 19), evaluated
-//! without cancellation as z = 2B / (A + √D), D = A² − 4B (V_th = 1).
+//! The membrane between events is V(z) = A/z − B/z^p (p = τ_I/τ_V), where, over the events
+//! received so far, A = c Σ w_i z_i and B = c Σ w_i z_i^p + V_th Σ_k z_k^p (z_k: the neuron's own
+//! earlier spikes; c = τ_Iτ_V/(τ_I − τ_V)). The reset term V_th z_k^p is the paper's
+//! max{z_j^(n'), ẑ} form of eq. (17) written incrementally: adding it to B at a spike sets
+//! V(z_k) = 0 and leaves I untouched. Everything that depends on p (decays, the crossing root, the
+//! reset, the read-out) is the [`NeuronKernel`]'s (`dynamics`); with the only kernel, `kernel_p2`
+//! (τ_V = τ_I/2, c = τ_I), V = V_th ⇔ z² − A z + B = 0 and the first upward crossing is the
+//! smaller root (eq. 19), evaluated without cancellation as z = 2B / (A + √D), D = A² − 4B.
 //!
 //! The scan walks the levels (distinct input times) once for all neurons of the layer. The state
-//! is kept in the local frame of the current level L: a = A/z_L, b = B/z_L², so that
-//! V(x) = a/x − b/x² with x = z/z_L ∈ [1, ρ), ρ = z_{L+1}/z_L, and every quantity is O(1) at
+//! is kept in the local frame of the current level L: a = A/z_L, b = B/z_L^p, so that
+//! V(x) = a/x − b/x^p with x = z/z_L ∈ [1, ρ), ρ = z_{L+1}/z_L, and every quantity is O(1) at
 //! any τ_I (this is what lets the state be f32; see `real`). Moving to the next level decays the
-//! state (a ← a r, b ← b r², r = z_L/z_{L+1}); the level's events add c·Σw to both. A
-//! branch-free test selects the few neurons whose smaller root can lie in the interval; only
+//! state (a ← a r, b ← b r^p, r = z_L/z_{L+1}); the level's events add c·Σw to both. A
+//! branch-free test selects the few neurons whose first crossing can lie in the interval; only
 //! those run the scalar spike loop, in f64. O(events·J + levels·J + spikes).
 
+use crate::engine::dynamics::NeuronKernel;
 use crate::engine::events::Events;
 use crate::engine::kernels::{self, LevelParams};
 use crate::engine::real::Real;
+
+pub use crate::engine::dynamics::Dynamics;
 
 /// One hidden spike, with what the backward pass needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,7 +36,8 @@ pub struct Spike {
     pub z: f64,
     /// The root in the level's local frame, x = z / z_level ≥ 1.
     pub x: f64,
-    /// √d of the local quadratic x² − a x + b at the crossing; √d / x = τ_I · dV/dt there.
+    /// The kernel's slope datum d = x · τ_I · dV/dt at the crossing (so d / x is the crossing
+    /// slope); for p = 2 it is √d of the local quadratic x² − a x + b.
     pub sqrt_d: f64,
 }
 
@@ -58,60 +64,6 @@ pub struct LayerTrace {
     pub non_finite: u32,
 }
 
-/// Dynamics constants shared by the layers of one network.
-#[derive(Clone, Copy, Debug)]
-pub struct Dynamics {
-    /// c = τ_Iτ_V/(τ_I − τ_V) = τ_I for p = 2.
-    pub c: f64,
-    /// z_out = exp(t_out/τ_I).
-    pub z_out: f64,
-    /// Per-neuron spike cap (1 in single mode).
-    pub cap: u32,
-    /// Whether exceeding the cap is a truncation (multi mode) or the rule (single mode).
-    pub count_truncations: bool,
-}
-
-impl Dynamics {
-    pub fn new(cfg: &crate::engine::config::NetConfig) -> Self {
-        Dynamics {
-            c: cfg.tau_i,
-            z_out: (cfg.t_out / cfg.tau_i).exp(),
-            cap: cfg.spike_cap(),
-            count_truncations: cfg.mode == crate::engine::config::Mode::Multi,
-        }
-    }
-}
-
-/// Relative slack of the vector pre-test; it only admits extra candidates, which the exact
-/// scalar test then rejects, so it can never drop a spike.
-const PRETEST_SLACK: f64 = 1e-9;
-/// A computed root that falls below the interval start by at most this relative amount is a
-/// crossing exactly at the start, pushed down by rounding: it is accepted and clamped.
-const ROOT_SLACK: f64 = 1e-12;
-
-/// The smaller root of z² − A z + B in [lo, hi), as (z, √D), if any.
-#[inline]
-pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
-    let d = a * a - 4.0 * b;
-    // Negated comparisons on purpose: NaN in any of them means "no crossing".
-    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    if !(d >= 0.0) || !(a > 0.0) || !(b > 0.0) {
-        return None;
-    }
-    // Cheap rejections before the square root (loosened like the vector pre-test): the vertex
-    // A/2 must not lie left of `lo`, and the root must not lie right of `hi`.
-    if a < 2.0 * lo * (1.0 - PRETEST_SLACK) || (hi * hi - a * hi + b > PRETEST_SLACK * hi * hi && a > 2.0 * hi) {
-        return None;
-    }
-    let sq = d.sqrt();
-    let z = 2.0 * b / (a + sq);
-    if z < hi && z >= lo * (1.0 - ROOT_SLACK) {
-        Some((z.max(lo), sq))
-    } else {
-        None
-    }
-}
-
 /// Per-neuron state of the scan.
 const ACTIVE: u8 = 0;
 const CAPPED: u8 = 1;
@@ -129,11 +81,11 @@ pub struct ScanBuffers<T> {
 }
 
 /// Forward pass of one spiking layer: `w` is `[n_in × n_out]` row-major (row = presynaptic).
-pub fn forward_hidden<T: Real>(
+pub fn forward_hidden<T: Real, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
-    dy: &Dynamics,
+    dy: &Dynamics<K>,
     buf: &mut ScanBuffers<T>,
 ) -> LayerTrace {
     let mut tr = LayerTrace::default();
@@ -142,11 +94,11 @@ pub fn forward_hidden<T: Real>(
 }
 
 /// [`forward_hidden`] into `tr`, reusing its buffers (training keeps a batch of traces).
-pub fn forward_hidden_into<T: Real>(
+pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
-    dy: &Dynamics,
+    dy: &Dynamics<K>,
     buf: &mut ScanBuffers<T>,
     tr: &mut LayerTrace,
 ) {
@@ -167,22 +119,22 @@ pub fn forward_hidden_into<T: Real>(
     tr.truncated = 0;
     tr.non_finite = 0;
     let levels = ev.levels();
+    let k = dy.kernel;
     let c = T::from_f64(dy.c);
-    let slack = T::from_f64(PRETEST_SLACK);
     for l in 0..levels {
         kernels::sum_rows(&mut buf.sw, w, n_out, &ev.src[ev.level(l)]);
         let zl = ev.z[l];
         let zn = if l + 1 < levels { ev.z[l + 1] } else { dy.z_out };
         let r = if l > 0 { ev.z[l - 1] / zl } else { 0.0 };
         let rho = zn / zl;
-        let p = LevelParams { r: T::from_f64(r), r2: T::from_f64(r * r), c, rho: T::from_f64(rho), slack };
-        if !kernels::level_update(&mut buf.a, &mut buf.b, &buf.sw, &buf.gate, &mut buf.mask, p) {
+        let p = LevelParams { r: T::from_f64(r), r_p: T::from_f64(k.pow_p(r)), c, rho: T::from_f64(rho) };
+        if !k.level_update(&mut buf.a, &mut buf.b, &buf.sw, &buf.gate, &mut buf.mask, p) {
             continue;
         }
         for j in set_bytes(&buf.mask) {
             let (a, mut b) = (buf.a[j].to_f64(), buf.b[j].to_f64());
             let mut lo = 1.0;
-            while let Some((x, sq)) = next_crossing(a, b, lo, rho) {
+            while let Some((x, sq)) = k.next_crossing(a, b, lo, rho) {
                 if buf.state[j] == CAPPED {
                     tr.truncated += 1;
                     buf.state[j] = DONE;
@@ -193,7 +145,7 @@ pub fn forward_hidden_into<T: Real>(
                 tr.non_finite += !(z.is_finite() && sq.is_finite()) as u32;
                 tr.spikes.push(Spike { neuron: j as u32, level: l as u32, z, x, sqrt_d: sq });
                 tr.counts[j] += 1;
-                b += x * x; // reset V → 0 (V_th = 1); the current is not reset
+                b = k.reset(b, x); // V → 0 (V_th = 1); the current is not reset
                 buf.b[j] = T::from_f64(b);
                 lo = x;
                 if tr.counts[j] >= dy.cap {
@@ -211,7 +163,7 @@ pub fn forward_hidden_into<T: Real>(
     if levels > 0 {
         let q = ev.z[levels - 1] / dy.z_out;
         for j in 0..j_n {
-            tr.v_end[j] = buf.a[j].to_f64() * q - buf.b[j].to_f64() * q * q;
+            tr.v_end[j] = k.membrane_q(buf.a[j].to_f64(), buf.b[j].to_f64(), q);
         }
     }
 }
@@ -235,10 +187,10 @@ fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
     head.chain(tail)
 }
 
-/// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ²), ρ = z / z_out.
-/// The events' factors are summed per presynaptic neuron first, S_i = Σ_{events of i} c(ρ − ρ²),
+/// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ^p), ρ = z / z_out.
+/// The events' factors are summed per presynaptic neuron first, S_i = Σ_{events of i} c(ρ − ρ^p),
 /// so that each neuron's weight row is read once however often it fired: v_o = Σ_i S_i w_{i,o}.
-pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics) -> Vec<f64> {
+pub fn forward_readout<K: NeuronKernel>(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics<K>) -> Vec<f64> {
     let per_neuron = readout_factors(ev, w.len() / n_out.max(1), dy);
     let mut v = vec![0.0; n_out];
     for (i, &s) in per_neuron.iter().enumerate() {
@@ -251,42 +203,17 @@ pub fn forward_readout(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics) -> V
     v
 }
 
-/// S_i = Σ_{events of neuron i} c(ρ − ρ²), ρ = z / z_out, for the `n_in` presynaptic neurons of
+/// S_i = Σ_{events of neuron i} c(ρ − ρ^p), ρ = z / z_out, for the `n_in` presynaptic neurons of
 /// the read-out (0 for a neuron without events: every event before t_out has 0 < ρ < 1, so a
 /// neuron with events has S_i > 0).
-pub fn readout_factors(ev: &Events, n_in: usize, dy: &Dynamics) -> Vec<f64> {
+pub fn readout_factors<K: NeuronKernel>(ev: &Events, n_in: usize, dy: &Dynamics<K>) -> Vec<f64> {
     let mut per_neuron = vec![0.0; n_in];
     for l in 0..ev.levels() {
         let rho = ev.z[l] / dy.z_out;
-        let s = dy.c * (rho - rho * rho);
+        let s = dy.kernel.readout_factor(dy.c, rho);
         for &i in &ev.src[ev.level(l)] {
             per_neuron[i as usize] += s;
         }
     }
     per_neuron
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn root_matches_textbook_formula() {
-        let (a, b) = (5.0, 3.0);
-        let (z, sq) = next_crossing(a, b, 0.5, 10.0).unwrap();
-        let textbook = (a - (a * a - 4.0 * b).sqrt()) / 2.0;
-        assert!((z - textbook).abs() < 1e-14);
-        assert!((sq - 13f64.sqrt()).abs() < 1e-14);
-        assert!(next_crossing(a, b, 0.5, 0.6).is_none());
-        assert!(next_crossing(1.0, 1.0, 0.1, 10.0).is_none()); // D < 0
-        assert!(next_crossing(-5.0, 3.0, 0.1, 10.0).is_none());
-    }
-
-    #[test]
-    fn cancellation_free_when_b_tiny() {
-        // B ≪ A²: the textbook form loses all digits, 2B/(A+√D) keeps them.
-        let (a, b) = (1e8, 1e-3);
-        let (z, _) = next_crossing(a, b, 0.0, 1.0).unwrap();
-        assert!((z - 1e-11).abs() / 1e-11 < 1e-12, "{z}");
-    }
 }

@@ -6,11 +6,15 @@
 //! chosen at run time. No fused multiply-add is introduced (Rust never contracts a*b+c by
 //! itself), so both paths give identical bits. On wasm32 the baseline build uses simd128 when
 //! the crate is compiled with it.
+//!
+//! The loops here are the same for every neuron model; the one that depends on p = τ_I/τ_V (the
+//! level update with its candidate pre-test) lives with its kernel (`kernel_p2`), written with
+//! `dispatch!` too.
 
 use crate::engine::real::Real;
 
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     use std::sync::atomic::{AtomicU8, Ordering};
     static STATE: AtomicU8 = AtomicU8::new(0);
     match STATE.load(Ordering::Relaxed) {
@@ -24,19 +28,20 @@ fn has_avx2() -> bool {
     }
 }
 
-/// Defines `pub fn name<T: Real>(…)` with a baseline and an AVX2 body from one source.
+/// Defines `pub fn name<T: Real>(…)` with a baseline and an AVX2 body from one source (also used
+/// by the neuron kernels: `crate::engine::kernels::dispatch!`).
 macro_rules! dispatch {
     ($(#[$m:meta])* pub fn $name:ident<$t:ident>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
         #[inline]
-        pub fn $name<$t: Real>($($arg: $ty),*) $(-> $ret)? {
+        pub fn $name<$t: $crate::engine::real::Real>($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
-            fn imp<$t: Real>($($arg: $ty),*) $(-> $ret)? $body
+            fn imp<$t: $crate::engine::real::Real>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
-                unsafe fn avx2<$t: Real>($($arg: $ty),*) $(-> $ret)? { imp::<$t>($($arg),*) }
-                if has_avx2() {
+                unsafe fn avx2<$t: $crate::engine::real::Real>($($arg: $ty),*) $(-> $ret)? { imp::<$t>($($arg),*) }
+                if $crate::engine::kernels::has_avx2() {
                     // SAFETY: the CPU supports AVX2 (checked at run time).
                     return unsafe { avx2::<$t>($($arg),*) };
                 }
@@ -45,6 +50,7 @@ macro_rules! dispatch {
         }
     };
 }
+pub(crate) use dispatch;
 
 dispatch! {
     /// `sw = Σ_{i ∈ src} w[i, ..]` (f32 rows of width `n`, summed in `T`).
@@ -67,76 +73,43 @@ dispatch! {
     }
 }
 
-/// Scalars of one level of the forward scan, in the level's local frame x = z / z_L.
+/// Scalars of one level of the forward scan, in the level's local frame x = z / z_L (the
+/// argument of [`NeuronKernel::level_update`](crate::engine::dynamics::NeuronKernel::level_update)).
 #[derive(Clone, Copy, Debug)]
 pub struct LevelParams<T> {
-    /// Decay of the state from the previous level's frame: r = z_{L−1}/z_L (a ← a r, b ← b r²).
+    /// Decay of the state from the previous level's frame, r = z_{L−1}/z_L and r^p
+    /// (a ← a r, b ← b r^p).
     pub r: T,
-    pub r2: T,
-    /// c = τ_I: a += c·sw, b += c·sw (the level's own events have x = 1).
+    pub r_p: T,
+    /// c = τ_Iτ_V/(τ_I − τ_V): a += c·sw, b += c·sw (the level's own events have x = 1).
     pub c: T,
-    /// Interval end ρ = z_{L+1}/z_L (or z_out/z_L) and the pre-test slack.
+    /// Interval end ρ = z_{L+1}/z_L (or z_out/z_L).
     pub rho: T,
-    pub slack: T,
-}
-
-dispatch! {
-    /// a ← a r + c·sw, b ← b r² + c·sw for every neuron, and `mask[j] = 1` where the smaller
-    /// root of x² − a x + b may lie in [1, ρ): D ≥ 0, a ≥ 2, f(1) ≥ 0 and (f(ρ) < 0 or a ≤ 2ρ),
-    /// each loosened by `slack` (it may admit extra candidates, never drop one). `gate[j]` is 0
-    /// for a neuron that may still fire and +∞ for one that may not. Returns whether any is set.
-    pub fn level_update<T>(a: &mut [T], b: &mut [T], sw: &[T], gate: &[T], mask: &mut [u8], p: LevelParams<T>) -> bool {
-        let one = T::from_f64(1.0);
-        let two = T::from_f64(2.0);
-        let four = T::from_f64(4.0);
-        let lo2 = two * (one - p.slack);
-        let rho2 = p.rho * p.rho;
-        let tol_l = p.slack;
-        let tol_n = p.slack * rho2;
-        let hi2 = two * p.rho;
-        let mut any = 0u8;
-        for ((((a, b), &s), &g), m) in a.iter_mut().zip(b.iter_mut()).zip(sw).zip(gate).zip(mask.iter_mut()) {
-            let cs = p.c * s;
-            let av = *a * p.r + cs;
-            let bv = *b * p.r2 + cs;
-            *a = av;
-            *b = bv;
-            let d_ok = av * av >= four * bv;
-            let right = av >= lo2 + g;
-            let f_lo = one - av + bv >= -tol_l;
-            let f_hi = (rho2 - av * p.rho + bv <= tol_n) | (av <= hi2);
-            let c = (d_ok & right & f_lo & f_hi) as u8;
-            *m = c;
-            any |= c;
-        }
-        any != 0
-    }
 }
 
 dispatch! {
     /// Backward level step: `row = c·(p2 − p1)`, then decay the suffix sums to the previous
-    /// level's frame: p1 ← p1 r, p2 ← p2 r².
-    pub fn row_and_decay<T>(row: &mut [T], p1: &mut [T], p2: &mut [T], c: T, r: T, r2: T) {
+    /// level's frame: p1 ← p1 r, p2 ← p2 r^p (`r_p`).
+    pub fn row_and_decay<T>(row: &mut [T], p1: &mut [T], p2: &mut [T], c: T, r: T, r_p: T) {
         for ((o, x), y) in row.iter_mut().zip(p1.iter_mut()).zip(p2.iter_mut()) {
             *o = c * (*y - *x);
             *x *= r;
-            *y *= r2;
+            *y *= r_p;
         }
     }
 }
 
 dispatch! {
-    /// `q = c·(2 p2 − p1)` (adjoint of presynaptic spike times, before the weight product).
-    pub fn pre_coeff<T>(q: &mut [T], p1: &[T], p2: &[T], c: T) {
-        let two = T::from_f64(2.0);
+    /// `q = c·(p·p2 − p1)` (adjoint of presynaptic spike times, before the weight product).
+    pub fn pre_coeff<T>(q: &mut [T], p1: &[T], p2: &[T], c: T, p: T) {
         for ((o, &x), &y) in q.iter_mut().zip(p1).zip(p2) {
-            *o = c * (two * y - x);
+            *o = c * (p * y - x);
         }
     }
 }
 
 dispatch! {
-    /// Σ w[j]·q[j] with f32 weights, accumulated in f64 with a fixed order.
+    /// Σ_j w_j·q_j with f32 weights, accumulated in f64 with a fixed order.
     pub fn dot<T>(w: &[f32], q: &[T]) -> f64 {
         let mut acc = [0.0f64; 4];
         let mut wc = w.chunks_exact(4);

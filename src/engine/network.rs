@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::engine::events::Events;
 use crate::engine::kernels::GradElem;
 use crate::engine::real::Precision;
-use crate::engine::forward::{forward_hidden_into, forward_readout, Dynamics, LayerTrace, ScanBuffers};
+use crate::engine::dynamics::Dynamics;
+use crate::engine::forward::{forward_hidden_into, forward_readout, LayerTrace, ScanBuffers};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -146,7 +147,7 @@ impl Network {
         self.weights.iter_mut().map(|w| w.as_slice_mut().expect("standard layout")).collect()
     }
 
-    /// Dynamics constants of this configuration.
+    /// Dynamics constants of this configuration, with its neuron kernel (τ_V = τ_I/2).
     pub fn dynamics(&self) -> Dynamics {
         Dynamics::new(&self.config)
     }

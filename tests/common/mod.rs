@@ -2,6 +2,7 @@
 //! ODE integrator, and the full loss of one sample.
 #![allow(dead_code)]
 
+use multispike::engine::dynamics::NeuronKernel;
 use multispike::loss::{dead_penalty, output_loss};
 use multispike::{Mode, NetConfig, Network};
 use ndarray::Array2;
@@ -55,9 +56,10 @@ pub struct OdeResult {
 /// times `grid` (non-decreasing, ≤ t_out; a grid time that hits a spike sees the value after the
 /// reset). `pre` holds the (time, presynaptic index) of the input events, sorted by time.
 ///
-/// It integrates dI/dt = −I/τ_I + Σ w δ(t − t_i), dV/dt = −V/τ_V + I with τ_V = τ_I/2 by exact
-/// exponential propagation over small fixed steps, detects V ≥ 1 at step ends and locates the
-/// crossing by bisection. It never uses the closed-form quadratic.
+/// It integrates dI/dt = −I/τ_I + Σ w δ(t − t_i), dV/dt = −V/τ_V + I with τ_V = τ_I/p (p of the
+/// network's neuron kernel: 2 today) by exact exponential propagation over small fixed steps,
+/// detects V ≥ 1 at step ends and locates the crossing by bisection. It never uses the
+/// closed-form quadratic (or any other closed form of the kernel: only its p).
 fn simulate_neuron(
     net: &Network,
     layer: usize,
@@ -67,7 +69,7 @@ fn simulate_neuron(
 ) -> (Vec<f64>, Vec<f64>) {
     let cfg = net.config();
     let tau_i = cfg.tau_i;
-    let tau_v = tau_i / 2.0;
+    let tau_v = tau_i / net.dynamics().kernel.p();
     let t_out = cfg.t_out;
     let dt = (tau_i / 2000.0).min(2e-4);
     let cap = cfg.spike_cap() as usize;
