@@ -617,17 +617,18 @@ async function main() {
       await page.closeAll();
     });
 
-    await test('engine: corrupt model rejected without a panic, previous model kept', async () => {
+    await test('engine: corrupt model rejected without a panic (message and kind), previous model kept', async () => {
       const { page, errors } = await open(browser, `${iso.url}draw.html`);
       const digit = (await rpc(page, 'testImage', { index: 0 })).pixels;
       const before = await rpc(page, 'predict', { pixels: digit });
       const msg = await page.evaluate(() =>
         window.multispike.rpc('loadModel', { name: 'multi', bytes: new TextEncoder().encode('not a safetensors file') }).then(
           () => 'accepted',
-          (e) => e.message,
+          (e) => `${e.kind}: ${e.message}`,
         ),
       );
-      assert(/model file/.test(msg), `error message: ${msg}`);
+      // the engine's message, and its stable kind carried through the Worker
+      assert(/^model-file\/[a-z-]+: .*model file/.test(msg), `error: ${msg}`);
       const after = await rpc(page, 'predict', { pixels: digit });
       assert(JSON.stringify(after.v_out) === JSON.stringify(before.v_out), 'the previous model changed');
       assert(!errors.some((e) => /panicked|unreachable/.test(e)), `panic: ${errors.join('; ')}`);

@@ -1,7 +1,10 @@
 //! JavaScript bindings (wasm32 only). A thin layer: every computation lives in the core modules
 //! ([`crate::app::traces`], [`crate::app::preprocess`], [`crate::app::session`], [`crate::formats::shards`],
 //! [`crate::formats::model_file`]); this file converts arguments and results and turns every core error
-//! into a thrown JS `Error` (`JsError`) with the core's message. Nothing here panics on bad input.
+//! into a thrown JS `Error` with the core's message as `message` and a stable `kind` string
+//! ([`crate::Error::kind`], e.g. `model-file/too-large`, `shard/corrupt`, `config`; `argument` for
+//! a bad argument of the binding itself), so a page can branch on the kind without parsing text.
+//! Nothing here panics on bad input.
 //!
 //! Exports (JS names):
 //! - `Model` — `new Model(bytes)`, `predict(pixels)`, `hiddenTraces(pixels, layer, neurons, points)`,
@@ -48,10 +51,28 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+/// What every export returns: the value, or the thrown `Error` (see [`thrown`]).
+type JsResult<T> = Result<T, JsValue>;
+
+/// A JS `Error` with `message` and `kind`.
+fn thrown(kind: &str, message: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("kind"), &JsValue::from_str(kind));
+    e.into()
+}
+
+/// Every core error, thrown with its message and [`crate::Error::kind`].
+impl From<crate::Error> for JsValue {
+    fn from(e: crate::Error) -> JsValue {
+        thrown(&e.kind(), &e.to_string())
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> JsResult<JsValue> {
     // Plain objects (not Maps), numbers as numbers, `None` as `null` (e.g. `class` on a tie).
     let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
-    v.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
+    v.serialize(&ser).map_err(|e| thrown("internal", &e.to_string()))
 }
 
 /// Milliseconds from `performance.now()` of the window or worker, or `Date.now()` without one.
@@ -69,7 +90,7 @@ fn now_ms() -> f64 {
 /// The JSON text of a plain JS object (`undefined`/`null`: `None`), for configurations: through
 /// JSON, not serde-wasm-bindgen, which never looks at keys it does not expect, so an unknown or
 /// misspelt key is an error that names it.
-fn config_json(config: &JsValue) -> Result<Option<String>, JsError> {
+fn config_json(config: &JsValue) -> JsResult<Option<String>> {
     if config.is_undefined() || config.is_null() {
         return Ok(None);
     }
@@ -77,12 +98,12 @@ fn config_json(config: &JsValue) -> Result<Option<String>, JsError> {
         .ok()
         .and_then(|s| s.as_string())
         .map(Some)
-        .ok_or_else(|| JsError::new("invalid configuration: not a plain object"))
+        .ok_or_else(|| thrown("config", "invalid configuration: not a plain object"))
 }
 
 /// A random seed (0 ..= 2^53 − 1) from `crypto.getRandomValues`; record it to reproduce the run.
 #[wasm_bindgen(js_name = randomSeed)]
-pub fn random_seed() -> Result<f64, JsError> {
+pub fn random_seed() -> JsResult<f64> {
     Ok(crate::app::seed::random_seed()? as f64)
 }
 
@@ -99,7 +120,7 @@ struct DatasetInfo {
 
 /// The data-set table: `[{ name, title, classes, inputs, image_side, encoding, credit }]`.
 #[wasm_bindgen]
-pub fn datasets() -> Result<JsValue, JsError> {
+pub fn datasets() -> JsResult<JsValue> {
     let rows: Vec<DatasetInfo> = crate::data::catalog::DATASETS
         .iter()
         .map(|d| DatasetInfo {
@@ -128,7 +149,7 @@ struct BuildInfo {
 
 /// `{ version, threaded, simd, max_model_bytes }` of this package: which build runs.
 #[wasm_bindgen(js_name = buildInfo)]
-pub fn build_info() -> Result<JsValue, JsError> {
+pub fn build_info() -> JsResult<JsValue> {
     to_js(&BuildInfo {
         version: env!("CARGO_PKG_VERSION"),
         threaded: cfg!(feature = "threads"),
@@ -140,7 +161,7 @@ pub fn build_info() -> Result<JsValue, JsError> {
 
 /// The validated `manifest.json` of a shard directory (`dataset` filled in: absent means mnist).
 #[wasm_bindgen]
-pub fn manifest(json: &str) -> Result<JsValue, JsError> {
+pub fn manifest(json: &str) -> JsResult<JsValue> {
     to_js(&shards::parse_manifest(json)?)
 }
 
@@ -148,13 +169,13 @@ pub fn manifest(json: &str) -> Result<JsValue, JsError> {
 /// `new Trainer` (checked without making the network), `budget` `{ train_samples,
 /// test_samples, epochs }` against the data set's splits.
 #[wasm_bindgen(js_name = checkRun)]
-pub fn check_run(config: JsValue, budget: JsValue) -> Result<(), JsError> {
+pub fn check_run(config: JsValue, budget: JsValue) -> JsResult<()> {
     let cfg = match config_json(&config)? {
         None => SessionConfig::default(),
         Some(json) => SessionConfig::from_json(&json)?,
     };
     cfg.check()?;
-    let json = config_json(&budget)?.ok_or_else(|| JsError::new("invalid configuration: no budget"))?;
+    let json = config_json(&budget)?.ok_or_else(|| thrown("config", "invalid configuration: no budget"))?;
     let b: RunBudget = session::config_from_json(&json)?;
     Ok(b.validate(cfg.dataset)?)
 }
@@ -162,10 +183,10 @@ pub fn check_run(config: JsValue, budget: JsValue) -> Result<(), JsError> {
 /// The CSV (header and one line per run, the columns of `multispike sweep`) of the τ page's
 /// finished runs (its worker's `run` events).
 #[wasm_bindgen(js_name = sweepCsv)]
-pub fn sweep_csv(runs: JsValue) -> Result<String, JsError> {
+pub fn sweep_csv(runs: JsValue) -> JsResult<String> {
     let json = config_json(&runs)?.unwrap_or_else(|| "[]".into());
-    let runs: Vec<sweep::PageRun> = serde_json::from_str(&json).map_err(|e| JsError::new(&format!("τ runs: {e}")))?;
-    let rows = runs.iter().map(sweep::PageRun::to_row).collect::<Result<Vec<_>, _>>().map_err(|e| JsError::new(&e))?;
+    let runs: Vec<sweep::PageRun> = serde_json::from_str(&json).map_err(|e| thrown("argument", &format!("τ runs: {e}")))?;
+    let rows = runs.iter().map(sweep::PageRun::to_row).collect::<Result<Vec<_>, _>>().map_err(|e| thrown("argument", &e))?;
     Ok(sweep::to_csv(&rows))
 }
 
@@ -180,7 +201,7 @@ impl Shard {
     /// Parses a shard (the `.mshd.gz` file's bytes, or inflated); `sha256` (hex, of `bytes` as
     /// given: the manifest's) is checked when given; `name` appears in error messages.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8], sha256: Option<String>, name: Option<String>) -> Result<Shard, JsError> {
+    pub fn new(bytes: &[u8], sha256: Option<String>, name: Option<String>) -> JsResult<Shard> {
         let name = name.unwrap_or_else(|| "shard".into());
         Ok(Shard { inner: shards::parse_shard(bytes, sha256.as_deref(), &name)? })
     }
@@ -192,29 +213,29 @@ impl Shard {
     }
 
     /// Label of example `k`.
-    pub fn label(&self, k: usize) -> Result<u8, JsError> {
+    pub fn label(&self, k: usize) -> JsResult<u8> {
         self.check(k)?;
         Ok(self.inner.label(k))
     }
 
     /// Pixels of example `k` (784 bytes).
-    pub fn image(&self, k: usize) -> Result<Vec<u8>, JsError> {
+    pub fn image(&self, k: usize) -> JsResult<Vec<u8>> {
         self.check(k)?;
         Ok(self.inner.image(k).to_vec())
     }
 
     /// A copy of examples `start .. end`.
-    pub fn slice(&self, start: usize, end: usize) -> Result<Shard, JsError> {
+    pub fn slice(&self, start: usize, end: usize) -> JsResult<Shard> {
         Ok(Shard { inner: self.inner.subset(start..end)? })
     }
 }
 
 impl Shard {
-    fn check(&self, k: usize) -> Result<(), JsError> {
+    fn check(&self, k: usize) -> JsResult<()> {
         if k < self.inner.n {
             Ok(())
         } else {
-            Err(JsError::new(&format!("example {k} of a shard of {} examples", self.inner.n)))
+            Err(thrown("argument", &format!("example {k} of a shard of {} examples", self.inner.n)))
         }
     }
 }
@@ -227,7 +248,7 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    fn add(&mut self, net: &crate::Network, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+    fn add(&mut self, net: &crate::Network, shard: &Shard, start: usize, end: usize) -> JsResult<()> {
         let t0 = now_ms();
         let part = if start == 0 && end == shard.inner.n {
             train::evaluate(net, &shard.inner)?
@@ -248,13 +269,13 @@ impl Evaluation {
 
     /// Evaluates a model on examples `start .. end` of `shard` and adds the result.
     #[wasm_bindgen(js_name = addModel)]
-    pub fn add_model(&mut self, model: &Model, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+    pub fn add_model(&mut self, model: &Model, shard: &Shard, start: usize, end: usize) -> JsResult<()> {
         self.add(&model.inner.network, shard, start, end)
     }
 
     /// Evaluates a trainer's current network on examples `start .. end` of `shard` and adds it.
     #[wasm_bindgen(js_name = addTrainer)]
-    pub fn add_trainer(&mut self, trainer: &Trainer, shard: &Shard, start: usize, end: usize) -> Result<(), JsError> {
+    pub fn add_trainer(&mut self, trainer: &Trainer, shard: &Shard, start: usize, end: usize) -> JsResult<()> {
         self.add(&trainer.inner.trainer().net, shard, start, end)
     }
 
@@ -265,7 +286,7 @@ impl Evaluation {
     }
 
     /// The merged report (as `Trainer.evaluate`).
-    pub fn report(&self) -> Result<JsValue, JsError> {
+    pub fn report(&self) -> JsResult<JsValue> {
         to_js(&self.inner.report())
     }
 }
@@ -287,19 +308,19 @@ pub struct Model {
 impl Model {
     /// Parses and validates a model file; throws (and creates nothing) on any defect.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Model, JsError> {
+    pub fn new(bytes: &[u8]) -> JsResult<Model> {
         Ok(Model { inner: model_file::from_bytes(bytes)? })
     }
 
     /// Forward pass of a 784-pixel image: `{ class, probabilities, v_out, spike_layer,
     /// spike_neuron, spike_time, n_spikes, layer_spikes, grid, v_trace (n_out × grid, row-major),
     /// layers, t_out }`; the traces use 201 grid times from 0 to t_out.
-    pub fn predict(&self, pixels: &[u8]) -> Result<JsValue, JsError> {
+    pub fn predict(&self, pixels: &[u8]) -> JsResult<JsValue> {
         to_js(&traces::predict(&self.inner.network, pixels, 201)?)
     }
 
     /// `train::evaluate` on a whole shard: the report of `Trainer.evaluate`.
-    pub fn evaluate(&self, shard: &Shard) -> Result<JsValue, JsError> {
+    pub fn evaluate(&self, shard: &Shard) -> JsResult<JsValue> {
         let t0 = now_ms();
         let r = EvalReport::from_stats(&train::evaluate(&self.inner.network, &shard.inner)?);
         to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
@@ -307,7 +328,7 @@ impl Model {
 
     /// Like `predict` with `points` grid times.
     #[wasm_bindgen(js_name = predictWithGrid)]
-    pub fn predict_with_grid(&self, pixels: &[u8], points: usize) -> Result<JsValue, JsError> {
+    pub fn predict_with_grid(&self, pixels: &[u8], points: usize) -> JsResult<JsValue> {
         to_js(&traces::predict(&self.inner.network, pixels, points)?)
     }
 
@@ -320,13 +341,13 @@ impl Model {
         layer: usize,
         neurons: &[u32],
         points: usize,
-    ) -> Result<JsValue, JsError> {
+    ) -> JsResult<JsValue> {
         let ns: Vec<usize> = neurons.iter().map(|&n| n as usize).collect();
         to_js(&traces::hidden_traces(&self.inner.network, pixels, layer, &ns, points)?)
     }
 
     /// The file's metadata (format keys and provenance) as a plain object.
-    pub fn metadata(&self) -> Result<JsValue, JsError> {
+    pub fn metadata(&self) -> JsResult<JsValue> {
         to_js(&self.inner.metadata)
     }
 
@@ -343,7 +364,7 @@ impl Model {
 
     /// The model file again (for saving).
     #[wasm_bindgen(js_name = toBytes)]
-    pub fn to_bytes(&self) -> Result<Vec<u8>, JsError> {
+    pub fn to_bytes(&self) -> JsResult<Vec<u8>> {
         Ok(model_file::to_bytes(&self.inner.network, &self.inner.provenance())?)
     }
 }
@@ -351,7 +372,7 @@ impl Model {
 /// The MNIST-style 28×28 image (784 bytes) of a drawing: `data` holds `width × height` pixels
 /// of `channels` interleaved bytes (4 = RGBA as in `ImageData.data`, 1 = grey/alpha).
 #[wasm_bindgen]
-pub fn preprocess(data: &[u8], width: usize, height: usize, channels: usize) -> Result<Vec<u8>, JsError> {
+pub fn preprocess(data: &[u8], width: usize, height: usize, channels: usize) -> JsResult<Vec<u8>> {
     Ok(pre::preprocess(data, width, height, channels)?)
 }
 
@@ -368,7 +389,7 @@ impl Trainer {
     /// max_spikes, init_mean, init_std, t_out, dead_fraction` (missing = paper recipe);
     /// unknown keys and out-of-range values throw.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<Trainer, JsError> {
+    pub fn new(config: JsValue) -> JsResult<Trainer> {
         let cfg = match config_json(&config)? {
             None => SessionConfig::default(),
             Some(json) => SessionConfig::from_json(&json)?,
@@ -377,27 +398,27 @@ impl Trainer {
     }
 
     /// The effective configuration (defaults filled in).
-    pub fn config(&self) -> Result<JsValue, JsError> {
+    pub fn config(&self) -> JsResult<JsValue> {
         to_js(&self.cfg)
     }
 
     /// Adds a training shard (the `.mshd.gz` file's bytes, or inflated); `sha256` (hex, from the
     /// manifest) is checked when given. Returns the number of training examples now available.
     #[wasm_bindgen(js_name = addShard)]
-    pub fn add_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> Result<usize, JsError> {
+    pub fn add_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> JsResult<usize> {
         Ok(self.inner.add_shard(bytes, sha256.as_deref())?)
     }
 
     /// Adds examples `start .. end` of a parsed shard; returns the number of training examples.
     #[wasm_bindgen(js_name = addExamples)]
-    pub fn add_examples(&mut self, shard: &Shard, start: usize, end: usize) -> Result<usize, JsError> {
+    pub fn add_examples(&mut self, shard: &Shard, start: usize, end: usize) -> JsResult<usize> {
         self.inner.add_train(shard.inner.subset(start..end)?)?;
         Ok(self.inner.train_size())
     }
 
     /// Sets the shard that `evaluate()` without an argument uses.
     #[wasm_bindgen(js_name = setTestShard)]
-    pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> Result<usize, JsError> {
+    pub fn set_test_shard(&mut self, bytes: &[u8], sha256: Option<String>) -> JsResult<usize> {
         Ok(self.inner.set_test_shard(bytes, sha256.as_deref())?)
     }
 
@@ -408,7 +429,7 @@ impl Trainer {
     /// loss, accuracy, dead_fraction, non_finite, guarded, truncated, skipped_batches, undecided,
     /// seconds, samples_per_s }` of the whole epoch.
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {
+    pub fn train_steps(&mut self, n: usize) -> JsResult<JsValue> {
         let clock = || now_ms() / 1000.0;
         to_js(&self.inner.train_steps_timed(n, Some(&clock))?)
     }
@@ -416,7 +437,7 @@ impl Trainer {
     /// Evaluates on a shard's bytes, or on the test shard when called without one:
     /// `{ samples, accuracy, loss, mean_spikes, silent_fraction, per_class_accuracy, seconds,
     /// samples_per_s }`.
-    pub fn evaluate(&self, shard: Option<Vec<u8>>) -> Result<JsValue, JsError> {
+    pub fn evaluate(&self, shard: Option<Vec<u8>>) -> JsResult<JsValue> {
         let t0 = now_ms();
         let r = match shard {
             Some(b) => self.inner.evaluate(Some(&shards::parse_shard(&b, None, "shard")?))?,
@@ -427,7 +448,7 @@ impl Trainer {
 
     /// `evaluate` on a parsed shard.
     #[wasm_bindgen(js_name = evaluateShard)]
-    pub fn evaluate_shard(&self, shard: &Shard) -> Result<JsValue, JsError> {
+    pub fn evaluate_shard(&self, shard: &Shard) -> JsResult<JsValue> {
         let t0 = now_ms();
         let r = self.inner.evaluate(Some(&shard.inner))?;
         to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
@@ -435,28 +456,28 @@ impl Trainer {
 
     /// The current network as a model file (loadable by `new Model(bytes)` and the CLI).
     #[wasm_bindgen(js_name = exportModel)]
-    pub fn export_model(&self) -> Result<Vec<u8>, JsError> {
+    pub fn export_model(&self) -> JsResult<Vec<u8>> {
         Ok(self.inner.export_model()?)
     }
 
     /// Like `exportModel` with extra metadata entries (a plain object of strings, e.g.
     /// `{ test_accuracy: "0.95", date: "…" }`); the session's own entries win.
     #[wasm_bindgen(js_name = exportModelWith)]
-    pub fn export_model_with(&self, metadata: JsValue) -> Result<Vec<u8>, JsError> {
+    pub fn export_model_with(&self, metadata: JsValue) -> JsResult<Vec<u8>> {
         let extra: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(metadata)
-            .map_err(|e| JsError::new(&format!("metadata must be an object of strings: {e}")))?;
+            .map_err(|e| thrown("argument", &format!("metadata must be an object of strings: {e}")))?;
         Ok(self.inner.export_model_with(&extra)?)
     }
 
     /// Weights + Adam state + epoch (resumable with `importCheckpoint` or the CLI's --resume).
     #[wasm_bindgen(js_name = exportCheckpoint)]
-    pub fn export_checkpoint(&self) -> Result<Vec<u8>, JsError> {
+    pub fn export_checkpoint(&self) -> JsResult<Vec<u8>> {
         Ok(self.inner.export_checkpoint()?)
     }
 
     /// Continues from a checkpoint; on error the trainer is unchanged.
     #[wasm_bindgen(js_name = importCheckpoint)]
-    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> JsResult<()> {
         Ok(self.inner.import_checkpoint(bytes)?)
     }
 
@@ -489,7 +510,7 @@ impl YinYang {
     /// max_spikes, init_mean, init_std, train_size` (missing: our Yin-Yang recipe); unknown keys
     /// and out-of-range values throw.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<YinYang, JsError> {
+    pub fn new(config: JsValue) -> JsResult<YinYang> {
         let cfg = match config_json(&config)? {
             None => PlaygroundConfig::default(),
             Some(json) => PlaygroundConfig::from_json(&json)?,
@@ -498,39 +519,39 @@ impl YinYang {
     }
 
     /// The effective configuration (defaults filled in).
-    pub fn config(&self) -> Result<JsValue, JsError> {
+    pub fn config(&self) -> JsResult<JsValue> {
         to_js(self.inner.config())
     }
 
     /// Runs `n` mini-batch steps (same report as `Trainer.trainSteps`).
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {
+    pub fn train_steps(&mut self, n: usize) -> JsResult<JsValue> {
         let t0 = now_ms();
         let r = self.inner.train_steps(n)?;
         to_js(&r.with_elapsed((now_ms() - t0) / 1000.0))
     }
 
     /// `{ train, test }`: accuracy, loss, spikes, … on the training examples and the test split.
-    pub fn evaluate(&self) -> Result<JsValue, JsError> {
+    pub fn evaluate(&self) -> JsResult<JsValue> {
         to_js(&self.inner.evaluate()?)
     }
 
     /// `{ resolution, class, confidence, counts, mean_spikes }` on a grid over the unit square
     /// (row 0 at the top; class 255 where the largest outputs tie).
     #[wasm_bindgen(js_name = decisionMap)]
-    pub fn decision_map(&self, resolution: usize) -> Result<JsValue, JsError> {
+    pub fn decision_map(&self, resolution: usize) -> JsResult<JsValue> {
         to_js(&self.inner.decision_map(resolution)?)
     }
 
     /// `{ x, y, label }` of the training examples used (`test` false) or of the test split.
-    pub fn points(&self, test: bool) -> Result<JsValue, JsError> {
+    pub fn points(&self, test: bool) -> JsResult<JsValue> {
         to_js(&self.inner.points(test))
     }
 
     /// Spike raster, output traces (`points` grid times) and probabilities of the point (x, y),
     /// with its true class `truth`, the decision `class` (`null` on a tie) and its
     /// `input_times`.
-    pub fn predict(&self, x: f64, y: f64, points: usize) -> Result<JsValue, JsError> {
+    pub fn predict(&self, x: f64, y: f64, points: usize) -> JsResult<JsValue> {
         let (p, truth) = self.inner.predict(x, y, points)?;
         let input_times = self.inner.input_times(x, y);
         to_js(&PointPrediction { prediction: &p, truth, input_times })
@@ -538,7 +559,7 @@ impl YinYang {
 
     /// The current network as a model file (dataset `yin-yang` in its metadata).
     #[wasm_bindgen(js_name = exportModel)]
-    pub fn export_model(&self) -> Result<Vec<u8>, JsError> {
+    pub fn export_model(&self) -> JsResult<Vec<u8>> {
         Ok(self.inner.export_model()?)
     }
 

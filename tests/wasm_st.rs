@@ -29,6 +29,11 @@ fn err_message(e: JsValue) -> String {
     e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
 }
 
+/// The `kind` of a thrown error (see `multispike::Error::kind`).
+fn err_kind(e: &JsValue) -> String {
+    get(e, "kind").as_string().unwrap_or_else(|| panic!("no kind on {e:?}"))
+}
+
 fn model_bytes(hidden: usize, seed: u64) -> Vec<u8> {
     let cfg = NetConfig::new(vec![784, hidden, 10], 0.8, Mode::Multi);
     let net = Network::init_gaussian(cfg, seed, 0.03, 0.3).unwrap();
@@ -366,4 +371,27 @@ fn manifests_and_the_sweep_csv() {
     assert_eq!(multispike::sweep::parse_csv(&csv).unwrap().len(), 1);
     assert_eq!(sweep_csv(json("[]")).unwrap(), multispike::sweep::header() + "\n");
     assert!(sweep_csv(json(r#"[{"tau":0.8}]"#)).is_err());
+}
+
+/// Every thrown error is a JS `Error` with the message and a stable `kind`, so that a page can
+/// tell "too large" from "bad dtype" without parsing the text.
+#[wasm_bindgen_test]
+fn thrown_errors_carry_a_stable_kind() {
+    let kinds = |e: JsValue| (err_kind(&e), err_message(e));
+    let (k, msg) = kinds(Model::new(&[0x5A; 300]).err().unwrap());
+    assert!(k.starts_with("model-file/") && !msg.is_empty(), "{k}: {msg}");
+    let mut foreign = model_bytes(3, 1);
+    let n = u64::from_le_bytes(foreign[..8].try_into().unwrap()) as usize;
+    let text = String::from_utf8(foreign[8..8 + n].to_vec()).unwrap().replacen("F32", "I32", 1);
+    foreign.splice(8..8 + n, text.into_bytes());
+    assert_eq!(kinds(Model::new(&foreign).err().unwrap()).0, "model-file/bad-dtype");
+    assert_eq!(kinds(Trainer::new(js_sys::JSON::parse(r#"{"tau_I":0}"#).unwrap()).err().unwrap()).0, "config");
+    let mut t = Trainer::new(js_sys::JSON::parse(r#"{"layers":[784,3,10]}"#).unwrap()).unwrap();
+    let (k, _) = kinds(t.add_shard(b"<!doctype html><title>404</title>", None).err().unwrap());
+    assert!(k.starts_with("shard/"), "{k}");
+    let (k, _) = kinds(t.import_checkpoint(&[0x5A; 300]).err().unwrap());
+    assert!(k.starts_with("checkpoint/"), "{k}");
+    let s = Shard::new(&shards::encode(&synthetic(10, 0)).unwrap(), None, None).unwrap();
+    assert_eq!(kinds(s.label(30).err().unwrap()).0, "argument");
+    assert_eq!(kinds(Model::new(&model_bytes(3, 1)).unwrap().predict(&[0; 783]).err().unwrap()).0, "shape");
 }

@@ -94,7 +94,7 @@ export function startJob(kind, fn, args) {
       const status = await fn(args);
       event('done', { kind, status });
     } catch (e) {
-      event('done', { kind, status: 'error', error: String(e?.message ?? e) });
+      event('done', { kind, status: 'error', error: String(e?.message ?? e), error_kind: e?.kind ?? null });
     } finally {
       if (job === mine) job = null;
     }
@@ -167,7 +167,8 @@ export function serve(script, handlers, testHandlers = {}) {
       const transfer = result instanceof Uint8Array ? [result.buffer] : [];
       self.postMessage({ id, ok: true, result, ms: now() - t0 }, transfer);
     } catch (e) {
-      self.postMessage({ id, ok: false, error: String(e?.message ?? e) });
+      // `kind`: the engine's stable error kind (e.g. 'model-file/too-large'), null for others
+      self.postMessage({ id, ok: false, error: String(e?.message ?? e), kind: e?.kind ?? null });
     }
   };
 }

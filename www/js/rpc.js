@@ -27,11 +27,15 @@ export function connect(url, onError) {
     pending.delete(d.id);
     if (!p) return;
     if (d.ok) p.resolve(d.result);
-    else p.reject(new Error(d.error));
+    else p.reject(Object.assign(new Error(d.error), { kind: d.kind ?? null }));
   };
   worker.onerror = (e) => onError?.(e.message ?? 'unknown error');
 
-  /** One request to the worker; resolves with its result, rejects with its error. */
+  /**
+   * One request to the worker; resolves with its result, rejects with an Error whose `message` is
+   * the engine's and whose `kind` is its stable error kind (`model-file/bad-dtype`, `config`, …;
+   * null for an error that did not come from the engine).
+   */
   function rpc(type, args = {}, transfer = []) {
     if (!known.has(type)) return Promise.reject(new Error(`unknown request ${type} (not in js/protocol.js for ${p.name})`));
     const id = nextId++;
