@@ -65,14 +65,24 @@ def main():
     extra = []
     for mode, kind, ptau, pm, pse in PAPER:
         tau = ptau if ptau is not None else NON_LEAKY_TAU
-        line = [mode, kind, f"{ptau}" if ptau else "→ ∞ (τ_I = 2τ_V)", f"{pm:.2f} ± {pse:.2f} %", f"{tau}"]
+        best_here = ptau is not None and best_tau.get(mode, (None,))[0] == tau
+        label = kind + (", our best τ_I" if best_here else "")
+        line = [mode, label, f"{ptau}" if ptau else "→ ∞ (τ_I = 2τ_V)", f"{pm:.2f} ± {pse:.2f} %", f"{tau}"]
         rs = sorted(by.get((tau, mode), []), key=lambda r: int(r["seed"]))
         line += cells(sweep, rs, mode, tau)
         print("| " + " | ".join(line) + " |")
-        if ptau is not None and mode in best_tau and best_tau[mode][0] != tau:
-            bt = best_tau[mode][0]
-            rs = sorted(by[(bt, mode)], key=lambda r: int(r["seed"]))
-            extra.append("| " + " | ".join([mode, f"leaky, our best τ_I", "", "", f"{bt}"] + cells(sweep, rs, mode, bt)) + " |")
+        if ptau is None:
+            continue
+        # our other leaky τ_I with several seeds, and the best one whatever its seeds
+        for (t, m), rs in sorted(by.items()):
+            if m != mode or t in (tau, NON_LEAKY_TAU):
+                continue
+            is_best = best_tau.get(mode, (None,))[0] == t
+            if len(rs) < 2 and not is_best:
+                continue
+            rs = sorted(rs, key=lambda r: int(r["seed"]))
+            label = "leaky, our best τ_I" if is_best else "leaky"
+            extra.append("| " + " | ".join([mode, label, "", "", f"{t}"] + cells(sweep, rs, mode, t)) + " |")
     for e in extra:
         print(e)
 
