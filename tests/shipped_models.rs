@@ -14,7 +14,7 @@ use std::path::Path;
 /// File, mode, data set, and the accuracy it must have recorded at least.
 const SHIPPED: [(&str, Mode, DatasetId, f64); 4] = [
     ("mnist-784-400-10-multi.safetensors", Mode::Multi, DatasetId::Mnist, 0.98),
-    ("mnist-784-400-10-single.safetensors", Mode::Single, DatasetId::Mnist, 0.97),
+    ("mnist-784-400-10-single.safetensors", Mode::Single, DatasetId::Mnist, 0.978),
     ("fashion-mnist-784-400-10-multi.safetensors", Mode::Multi, DatasetId::FashionMnist, 0.87),
     ("fashion-mnist-784-400-10-single.safetensors", Mode::Single, DatasetId::FashionMnist, 0.85),
 ];
