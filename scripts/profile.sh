@@ -39,7 +39,7 @@ import re, sys
 out, cols = sys.argv[1], sys.argv[2:]
 # (stage, row, symbol patterns), in the order of the table
 ROWS = [
-    ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden$"]),
+    ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden(_into)?$"]),
     ("forward", "level update + candidate test", [r"::level_update"]),
     ("forward", "weight rows of a level (Σw)", [r"kernels::sum_rows"]),
     ("forward", "pixel encoding", [r"encoding::"]),

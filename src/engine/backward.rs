@@ -72,6 +72,8 @@ pub struct BackBuffers<T> {
 /// * `grad`: `[n_in × n_out]` accumulator of dL/dW.
 /// * `mu_in`: if given, receives μ = z·dL/dz of every event of `ev` (for the previous layer).
 #[allow(clippy::too_many_arguments)]
+// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
+#[inline(never)]
 pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
@@ -184,6 +186,8 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
 /// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
 /// however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
 /// per neuron i.
+// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
+#[inline(never)]
 pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],

@@ -94,6 +94,8 @@ pub fn forward_hidden<T: Real, K: NeuronKernel>(
 }
 
 /// [`forward_hidden`] into `tr`, reusing its buffers (training keeps a batch of traces).
+// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
+#[inline(never)]
 pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
@@ -190,6 +192,8 @@ fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ^p), ρ = z / z_out.
 /// The events' factors are summed per presynaptic neuron first, S_i = Σ_{events of i} c(ρ − ρ^p),
 /// so that each neuron's weight row is read once however often it fired: v_o = Σ_i S_i w_{i,o}.
+// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
+#[inline(never)]
 pub fn forward_readout<K: NeuronKernel>(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics<K>) -> Vec<f64> {
     let per_neuron = readout_factors(ev, w.len() / n_out.max(1), dy);
     let mut v = vec![0.0; n_out];

@@ -12,16 +12,16 @@
 //! A sample whose backward meets a non-finite adjoint is left out of the batch gradient and
 //! counted (`non_finite`); a batch whose gradient is still non-finite is skipped and counted.
 
-use crate::engine::backward::BackwardStats;
-use crate::engine::config::NetConfig;
 use crate::data::catalog::DatasetId;
 use crate::data::samples::Samples;
+use crate::engine::backward::BackwardStats;
+use crate::engine::config::NetConfig;
 use crate::engine::encoding::PixelEncoder;
-use crate::error::{Error, Result};
 use crate::engine::loss::{dead_penalty, output_loss, LossWeights};
 use crate::engine::network::{Network, Trace, Workspace};
 use crate::engine::optim::{Adam, AdamConfig};
 use crate::engine::real::Precision;
+use crate::error::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -246,6 +246,9 @@ pub struct Trainer {
     encoder: PixelEncoder,
     /// Per-chunk gradient accumulators (f32) and the reduced batch gradient (f64).
     chunk_grads: Vec<Vec<Vec<f32>>>,
+    /// Per chunk and weight layer, the rows (presynaptic inputs) that some sample of the chunk
+    /// may have written: the sources of its input events. Every other row is still +0.0.
+    chunk_rows: Vec<Vec<Vec<bool>>>,
     reduced: Vec<Vec<f64>>,
     /// The forward traces of the last batch, kept so that their buffers are reused.
     traces: Vec<Trace>,
@@ -285,6 +288,7 @@ impl Trainer {
             epoch,
             encoder,
             chunk_grads: Vec::new(),
+            chunk_rows: Vec::new(),
             reduced: Vec::new(),
             traces: Vec::new(),
         })
@@ -341,16 +345,30 @@ impl Trainer {
         // 3. backward into fixed chunks
         let n_chunks = batch.len().div_ceil(CHUNK);
         let sizes: Vec<usize> = net.weights().iter().map(|w| w.len()).collect();
+        let layers = net.config().layers.clone();
         if self.chunk_grads.len() < n_chunks {
             self.chunk_grads.resize_with(n_chunks, || sizes.iter().map(|&n| vec![0.0; n]).collect());
+            self.chunk_rows
+                .resize_with(n_chunks, || layers[..layers.len() - 1].iter().map(|&n| vec![false; n]).collect());
         }
         let lw = self.cfg.loss;
         let chunk_stats: Vec<StepStats> = self.chunk_grads[..n_chunks]
             .par_iter_mut()
+            .zip(self.chunk_rows[..n_chunks].par_iter_mut())
             .zip(traces.par_chunks(CHUNK).zip(batch.par_chunks(CHUNK)))
-            .map(|(grads, (trs, idx))| {
+            .map(|((grads, rows), (trs, idx))| {
                 // The buffers are zero here: fresh, or emptied by the previous reduction.
                 let mut st = StepStats::default();
+                // The backward writes a weight row only for an input with an event (in
+                // `backward_hidden` and `backward_readout`), so these rows cover every write.
+                for (r, l) in rows.iter_mut().zip(0..) {
+                    r.iter_mut().for_each(|t| *t = false);
+                    for tr in trs {
+                        for &i in &tr.events[l].src {
+                            r[i as usize] = true;
+                        }
+                    }
+                }
                 WS.with(|ws| {
                     let ws = &mut *ws.borrow_mut();
                     for (tr, &i) in trs.iter().zip(idx) {
@@ -392,23 +410,35 @@ impl Trainer {
         self.reduced.resize_with(sizes.len(), Vec::new);
         const BLOCK: usize = 4096;
         let mut finite = true;
+        let chunk_rows = &self.chunk_rows[..n_chunks];
         for (l, red) in self.reduced.iter_mut().enumerate() {
             red.resize(sizes[l], 0.0);
+            // Blocks of whole rows (a row: the weights out of one input), about BLOCK weights.
+            let width = layers[l + 1];
+            let rows_per_block = (BLOCK / width).max(1);
+            let block = rows_per_block * width;
             // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
-            let mut blocks: Vec<Vec<&mut [f32]>> = (0..sizes[l].div_ceil(BLOCK)).map(|_| Vec::new()).collect();
-            for c in self.chunk_grads[..n_chunks].iter_mut() {
-                for (k, part) in c[l].chunks_mut(BLOCK).enumerate() {
-                    blocks[k].push(part);
+            let mut blocks: Vec<Vec<(&mut [f32], &[bool])>> =
+                (0..sizes[l].div_ceil(block)).map(|_| Vec::new()).collect();
+            for (c, rows) in self.chunk_grads[..n_chunks].iter_mut().zip(chunk_rows) {
+                for (k, (part, rs)) in c[l].chunks_mut(block).zip(rows[l].chunks(rows_per_block)).enumerate() {
+                    blocks[k].push((part, rs));
                 }
             }
             // The finiteness check rides along, so no serial pass over the gradient remains.
             finite &= red
-                .par_chunks_mut(BLOCK)
+                .par_chunks_mut(block)
                 .zip(blocks.into_par_iter())
                 .map(|(out, parts)| {
                     out.iter_mut().for_each(|o| *o = 0.0);
-                    for part in parts {
-                        crate::engine::kernels::add_into_f64_and_clear(out, part);
+                    for (part, rows) in parts {
+                        // A row no sample wrote is +0.0 in the chunk and already cleared; adding
+                        // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
+                        for ((o, p), _) in
+                            out.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows).filter(|(_, &t)| t)
+                        {
+                            crate::engine::kernels::add_into_f64_and_clear(o, p);
+                        }
                     }
                     let mut ok = true;
                     for o in out.iter_mut() {
@@ -438,8 +468,7 @@ impl Trainer {
 
     /// Whether a sample's forward results are finite, so its backward cannot start from NaN/∞.
     fn trace_is_finite(tr: &Trace, dv: &[f64]) -> bool {
-        dv.iter().all(|x| x.is_finite())
-            && tr.hidden.iter().all(|h| h.non_finite == 0)
+        dv.iter().all(|x| x.is_finite()) && tr.hidden.iter().all(|h| h.non_finite == 0)
     }
 
     /// Sets the optimiser's learning rate for the epoch about to run (`self.epoch`, 0-based).
