@@ -45,7 +45,12 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-fn measure(t: &Trainer, test: &multispike::data::Dataset, train: &multispike::data::Dataset, batch: &[usize]) -> serde_json::Value {
+fn measure(
+    t: &Trainer,
+    test: &multispike::data::Dataset,
+    train: &multispike::data::Dataset,
+    batch: &[usize],
+) -> serde_json::Value {
     let net = &t.net;
     let cfg = net.config();
     let (tau, t_out) = (cfg.tau_i, cfg.t_out);

@@ -37,4 +37,3 @@ fn main() {
         multispike::app::session::weights_digest(&t.net)
     );
 }
-

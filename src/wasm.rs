@@ -32,11 +32,11 @@
 //!   max }` of every numeric setting of the training and τ pages); `rayonThreads()`.
 //! - threaded build (feature `threads`) only: `initThreadPool(n)` (call it first, once).
 
-use crate::data::Dataset;
-use crate::formats::model_file::{self, ModelFile};
 use crate::app::playground::{Playground, PlaygroundConfig};
 use crate::app::session::{self, EvalReport, EvalTotals, RunBudget, Session, SessionConfig};
 use crate::app::{preprocess as pre, sweep, traces};
+use crate::data::Dataset;
+use crate::formats::model_file::{self, ModelFile};
 use crate::formats::shards;
 use crate::train;
 use serde::Serialize;
@@ -185,8 +185,10 @@ pub fn check_run(config: JsValue, budget: JsValue) -> JsResult<()> {
 #[wasm_bindgen(js_name = sweepCsv)]
 pub fn sweep_csv(runs: JsValue) -> JsResult<String> {
     let json = config_json(&runs)?.unwrap_or_else(|| "[]".into());
-    let runs: Vec<sweep::PageRun> = serde_json::from_str(&json).map_err(|e| thrown("argument", &format!("τ runs: {e}")))?;
-    let rows = runs.iter().map(sweep::PageRun::to_row).collect::<Result<Vec<_>, _>>().map_err(|e| thrown("argument", &e))?;
+    let runs: Vec<sweep::PageRun> =
+        serde_json::from_str(&json).map_err(|e| thrown("argument", &format!("τ runs: {e}")))?;
+    let rows =
+        runs.iter().map(sweep::PageRun::to_row).collect::<Result<Vec<_>, _>>().map_err(|e| thrown("argument", &e))?;
     Ok(sweep::to_csv(&rows))
 }
 
@@ -335,13 +337,7 @@ impl Model {
     /// V(t) of hidden neurons `neurons` of hidden layer `layer` (0-based) on `points` times:
     /// an array of one array per neuron.
     #[wasm_bindgen(js_name = hiddenTraces)]
-    pub fn hidden_traces(
-        &self,
-        pixels: &[u8],
-        layer: usize,
-        neurons: &[u32],
-        points: usize,
-    ) -> JsResult<JsValue> {
+    pub fn hidden_traces(&self, pixels: &[u8], layer: usize, neurons: &[u32], points: usize) -> JsResult<JsValue> {
         let ns: Vec<usize> = neurons.iter().map(|&n| n as usize).collect();
         to_js(&traces::hidden_traces(&self.inner.network, pixels, layer, &ns, points)?)
     }

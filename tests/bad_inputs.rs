@@ -179,7 +179,11 @@ fn bad_input_table() {
         ("model file missing its last byte", "cut.safetensors", good[..good.len() - 1].to_vec()),
         ("model file with 16 extra bytes", "long.safetensors", [&good[..], &[0u8; 16]].concat()),
         ("garbage (300 × 0x5A)", "garbage.safetensors", vec![0x5A; 300]),
-        ("header length claims 2⁶⁴ − 1 bytes", "huge-header.safetensors", [&u64::MAX.to_le_bytes()[..], b"{}"].concat()),
+        (
+            "header length claims 2⁶⁴ − 1 bytes",
+            "huge-header.safetensors",
+            [&u64::MAX.to_le_bytes()[..], b"{}"].concat(),
+        ),
         ("a PNG renamed .safetensors", "image.safetensors", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
         (
             "safetensors file of another program (no multispike metadata)",

@@ -122,8 +122,19 @@ fn cli_trains_and_evaluates_yin_yang_end_to_end() {
     let model = dir.path().join("yy.safetensors");
     let m = model.to_str().unwrap();
     let out = run_ok(&[
-        "train", "--dataset", "yin-yang", "--hidden", "20", "--epochs", "3", "--train-limit", "1000", "--threads", "1",
-        "--out", m,
+        "train",
+        "--dataset",
+        "yin-yang",
+        "--hidden",
+        "20",
+        "--epochs",
+        "3",
+        "--train-limit",
+        "1000",
+        "--threads",
+        "1",
+        "--out",
+        m,
     ]);
     assert!(out.contains("5,20,3") && out.contains("Yin-Yang"), "{out}");
     let mf = model_file::load(&model).unwrap();
@@ -138,7 +149,8 @@ fn cli_trains_and_evaluates_yin_yang_end_to_end() {
     assert!(err.contains("3 outputs") && err.contains("MNIST has 10 classes"), "{err}");
     // another data set of the same shape is evaluated as asked, with a note
     let odd = dir.path().join("mnist-shaped.safetensors");
-    let net = multispike::Network::init_gaussian(NetConfig::new(vec![784, 8, 10], 0.8, Mode::Multi), 1, 0.03, 0.3).unwrap();
+    let net =
+        multispike::Network::init_gaussian(NetConfig::new(vec![784, 8, 10], 0.8, Mode::Multi), 1, 0.03, 0.3).unwrap();
     model_file::save(&odd, &net, &BTreeMap::new()).unwrap();
     let (code, _, err) = run(&["eval", odd.to_str().unwrap(), "--dataset", "fashion-mnist", "--data", "/nonexistent"]);
     assert_ne!(code, 0);
@@ -156,7 +168,21 @@ fn random_seeds_are_drawn_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("r.safetensors");
     let m = model.to_str().unwrap();
-    let args = ["train", "--dataset", "yin-yang", "--hidden", "8", "--epochs", "1", "--train-limit", "200", "--seed", "random", "--out", m];
+    let args = [
+        "train",
+        "--dataset",
+        "yin-yang",
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "200",
+        "--seed",
+        "random",
+        "--out",
+        m,
+    ];
     let out = run_ok(&args);
     let seed: u64 = model_file::load(&model).unwrap().metadata["seed"].parse().unwrap();
     assert!(out.contains(&format!("random seed {seed}")), "{out}");

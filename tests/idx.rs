@@ -235,7 +235,11 @@ fn mnist_dir() -> PathBuf {
 fn real_mnist_when_present() {
     let dir = mnist_dir();
     if !dir.join("t10k-labels-idx1-ubyte").is_file() && !dir.join("t10k-labels-idx1-ubyte.gz").is_file() {
-        assert!(std::env::var_os("MULTISPIKE_REQUIRE_DATA").is_none(), "MNIST is required here: none in {}", dir.display());
+        assert!(
+            std::env::var_os("MULTISPIKE_REQUIRE_DATA").is_none(),
+            "MNIST is required here: none in {}",
+            dir.display()
+        );
         eprintln!("skipping: no MNIST in {} (run `multispike fetch-mnist`)", dir.display());
         return;
     }

@@ -60,14 +60,19 @@ fn f32_state_tracks_f64_reference() {
                     }
                     let gmax = g64.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
                     for (a, b) in g64.iter().flatten().zip(g32.iter().flatten()) {
-                        assert!((a - b).abs() <= 1e-3 * gmax, "tau {tau} {mode} {layers:?}: grad {a} vs {b} (gmax {gmax})");
+                        assert!(
+                            (a - b).abs() <= 1e-3 * gmax,
+                            "tau {tau} {mode} {layers:?}: grad {a} vs {b} (gmax {gmax})"
+                        );
                         grad_checked += 1;
                     }
                 }
             }
         }
     }
-    eprintln!("{nets} nets, {neurons} neurons, {count_diffs} count differences, {grad_checked} gradient entries compared");
+    eprintln!(
+        "{nets} nets, {neurons} neurons, {count_diffs} count differences, {grad_checked} gradient entries compared"
+    );
     assert!(count_diffs * 200 <= neurons, "{count_diffs} of {neurons} neurons changed spike count");
     assert!(grad_checked > 10_000);
 }

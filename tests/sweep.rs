@@ -8,9 +8,8 @@ use serde_json::Value;
 mod support;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use support::*;
 use std::time::{Duration, Instant};
-
+use support::*;
 
 /// The CSV format, pinned: changing it breaks resumption of existing sweeps.
 fn expected_columns() -> Vec<String> {
@@ -176,7 +175,9 @@ fn sweep_csv_config_skip_and_plots() {
         assert!(svg.len() > 1000 && svg.contains("<svg") && svg.contains("</svg>"), "{}", p.display());
     }
     let acc = std::fs::read_to_string(&plots(&out)[0]).unwrap();
-    for text in ["MNIST test accuracy vs τ_I", "test accuracy (%)", "τ_I", "multi-spike", "single-spike", "98.43", "784-16-10"] {
+    for text in
+        ["MNIST test accuracy vs τ_I", "test accuracy (%)", "τ_I", "multi-spike", "single-spike", "98.43", "784-16-10"]
+    {
         assert!(acc.contains(text), "accuracy_vs_tau.svg should show {text:?}");
     }
     let spikes = std::fs::read_to_string(&plots(&out)[1]).unwrap();

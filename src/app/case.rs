@@ -46,9 +46,9 @@
 //!   must then be absent or empty.
 
 use crate::engine::config::{Mode, NetConfig};
-use crate::error::{Error, Result};
 use crate::engine::loss::{dead_penalty, output_loss};
 use crate::engine::network::Network;
+use crate::error::{Error, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 

@@ -4,18 +4,18 @@
 //! one point. Like [`crate::app::session`], it measures no time (callers add it) and validates every
 //! setting in Rust, so the page has no validation of its own.
 
-use crate::engine::config::{Mode, NetConfig};
+use crate::app::session::{weights_digest, EpochPosition, EvalReport, StepReport};
+use crate::app::traces::{self, Prediction};
 use crate::data::catalog::DatasetId;
 use crate::data::samples::{Samples, TimedSet};
 use crate::data::yinyang::{self, YinYangSplit};
-use crate::error::{Error, Result};
+use crate::engine::config::{Mode, NetConfig};
 use crate::engine::loss::output_loss;
-use crate::formats::model_file;
 use crate::engine::network::Workspace;
 use crate::engine::optim::AdamConfig;
-use crate::app::session::{weights_digest, EpochPosition, EvalReport, StepReport};
+use crate::error::{Error, Result};
+use crate::formats::model_file;
 use crate::train::{evaluate, TrainConfig, Trainer};
-use crate::app::traces::{self, Prediction};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

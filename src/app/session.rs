@@ -5,14 +5,14 @@
 //! Time is not measured here (the core runs on targets without a clock); callers that want
 //! samples/s pass the elapsed time to [`StepReport::with_elapsed`].
 
-use crate::formats::checkpoint::Checkpoint;
-use crate::engine::config::{Mode, NetConfig};
 use crate::data::catalog::DatasetId;
 use crate::data::mnist::{Dataset, CLASSES, DIM};
 use crate::data::samples::Samples;
-use crate::error::{Error, FormatErrorKind, Result};
-use crate::formats::model_file;
+use crate::engine::config::{Mode, NetConfig};
 use crate::engine::optim::AdamConfig;
+use crate::error::{Error, FormatErrorKind, Result};
+use crate::formats::checkpoint::Checkpoint;
+use crate::formats::model_file;
 use crate::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -572,7 +572,8 @@ impl Session {
     /// Weights, Adam state, completed epochs and the training configuration. A resumed session
     /// restarts the current epoch (the position inside it is not stored).
     pub fn export_checkpoint(&self) -> Result<Vec<u8>> {
-        let train_config = serde_json::to_string(&self.trainer.cfg).map_err(|e| Error::checkpoint(FormatErrorKind::Incompatible, e.to_string()))?;
+        let train_config = serde_json::to_string(&self.trainer.cfg)
+            .map_err(|e| Error::checkpoint(FormatErrorKind::Incompatible, e.to_string()))?;
         let mut metadata = BTreeMap::new();
         metadata.insert("producer".to_string(), "multispike session (browser)".to_string());
         Checkpoint {

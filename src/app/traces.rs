@@ -25,8 +25,8 @@
 use crate::engine::config::NetConfig;
 use crate::engine::dynamics::NeuronKernel;
 use crate::engine::encoding::latency_times;
-use crate::error::{Error, Result};
 use crate::engine::network::{Network, Trace};
+use crate::error::{Error, Result};
 use serde::Serialize;
 
 /// `points` equally spaced times from 0 to t_out inclusive (at least 2).

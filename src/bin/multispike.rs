@@ -122,8 +122,8 @@ fn case(file: &std::path::Path) -> CliResult {
     } else {
         std::fs::read_to_string(file).context(|| format!("cannot read {}", file.display()))?
     };
-    let out =
-        multispike::app::case::run_case(&json).map_err(|e| util::Failure::runtime(format!("{}: {e}", file.display())))?;
+    let out = multispike::app::case::run_case(&json)
+        .map_err(|e| util::Failure::runtime(format!("{}: {e}", file.display())))?;
     {
         use std::io::Write as _;
         let _ = write!(std::io::stdout(), "{out}");

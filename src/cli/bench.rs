@@ -73,7 +73,13 @@ impl Row {
     }
 }
 
-fn measure(trainer0: &Trainer, test: &Examples, train: &Examples, reps: usize, batch: usize) -> CliResult<[Vec<f64>; 2]> {
+fn measure(
+    trainer0: &Trainer,
+    test: &Examples,
+    train: &Examples,
+    reps: usize,
+    batch: usize,
+) -> CliResult<[Vec<f64>; 2]> {
     let mut inference = Vec::with_capacity(reps);
     for _ in 0..reps {
         let start = Instant::now();
@@ -131,11 +137,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
     let cfg = trainer0.net.config();
     let spikes = evaluate(&trainer0.net, &test)?.mean_spikes;
 
-    say!(
-        "machine   {} CPUs available, {}",
-        util::nproc(),
-        util::cpu_model().unwrap_or_else(|| "unknown CPU".into())
-    );
+    say!("machine   {} CPUs available, {}", util::nproc(), util::cpu_model().unwrap_or_else(|| "unknown CPU".into()));
     say!(
         "network   {} ({}, tau_I {}), {what}; {spikes:.3} hidden spikes per neuron per test image",
         cfg.layers_string(),
@@ -144,7 +146,10 @@ pub fn run(args: &BenchArgs) -> CliResult {
     );
     say!(
         "workload  inference: {} test images; training: {} training images in batches of {}; {} repetitions",
-        test.len(), train.len(), args.batch, args.reps
+        test.len(),
+        train.len(),
+        args.batch,
+        args.reps
     );
     say!();
 
@@ -178,11 +183,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
             }
         };
         say!();
-        say!(
-            "speed-up {n} vs {base} thread(s): inference {}, training {}",
-            speedup("inference"),
-            speedup("training")
-        );
+        say!("speed-up {n} vs {base} thread(s): inference {}, training {}", speedup("inference"), speedup("training"));
     }
     Ok(())
 }

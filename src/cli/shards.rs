@@ -47,11 +47,6 @@ pub fn run(args: &ShardsArgs) -> CliResult {
     for s in &m.shards {
         say!("{:<20} {:>6} examples {:>9} bytes  sha256 {}", s.file, s.count, s.bytes, &s.sha256[..16]);
     }
-    say!(
-        "wrote {} shards ({:.1} MB) and manifest.json to {}",
-        m.shards.len(),
-        total as f64 / 1e6,
-        args.out.display()
-    );
+    say!("wrote {} shards ({:.1} MB) and manifest.json to {}", m.shards.len(), total as f64 / 1e6, args.out.display());
     Ok(())
 }

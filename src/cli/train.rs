@@ -4,8 +4,8 @@
 use crate::recipe::RecipeArgs;
 use crate::util::{self, check_limit, CliResult, Context, Failure};
 use clap::{Args, ValueEnum};
-use multispike::formats::checkpoint::Checkpoint;
 use multispike::data::{Samples, Split};
+use multispike::formats::checkpoint::Checkpoint;
 use multispike::formats::model_file;
 use multispike::train::resume::{ResumeMismatch, DATA_FINGERPRINT_KEY};
 use multispike::train::{evaluate, EvalStats, StepStats, TrainConfig, Trainer};

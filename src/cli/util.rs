@@ -1,8 +1,8 @@
 //! Helpers shared by the subcommands: the error type with its exit code, dates, the command
 //! line, data loading, progress bars, small statistics.
 
-use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use multispike::data::{DatasetId, Examples, Split};
 use serde_json::Value;
 use std::path::Path;

@@ -207,10 +207,7 @@ pub const DATASETS: [DatasetSpec; 3] = [
         encoding: LATENCY,
         source: Source::Idx {
             files: &FASHION_MNIST_FILES,
-            packages: &[Package::Debian {
-                package: "dataset-fashion-mnist",
-                dir: "usr/share/datasets/fashion-mnist",
-            }],
+            packages: &[Package::Debian { package: "dataset-fashion-mnist", dir: "usr/share/datasets/fashion-mnist" }],
         },
         default_dir: "data/fashion-mnist",
         train_size: 60_000,

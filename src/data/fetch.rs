@@ -18,9 +18,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::catalog::{DatasetId, DatasetSpec, MNIST_FILES};
 #[cfg(any(feature = "cli", test))]
 use super::catalog::IdxFile;
+use super::catalog::{DatasetId, DatasetSpec, MNIST_FILES};
 use crate::error::{Error, Result};
 
 /// The four raw MNIST IDX files and the sha256 of each (hex).
@@ -286,14 +286,12 @@ mod registry {
     fn from_debian(to: &Target, package: &str, inner: &str, log: &mut dyn FnMut(&str)) -> Result<()> {
         let (files, dir, tmp) = (to.files, to.dir, to.tmp);
         log(&format!("apt-get download {package}"));
-        run(Command::new("apt-get").args(["download", package]).current_dir(tmp), "apt-get download").map_err(
-            |e| {
-                Error::Fetch(format!(
-                    "{} (on a machine whose package lists were never loaded, run `apt-get update` first)",
-                    describe(e)
-                ))
-            },
-        )?;
+        run(Command::new("apt-get").args(["download", package]).current_dir(tmp), "apt-get download").map_err(|e| {
+            Error::Fetch(format!(
+                "{} (on a machine whose package lists were never loaded, run `apt-get update` first)",
+                describe(e)
+            ))
+        })?;
         let deb = find_ext(tmp, "deb")?;
         log(&format!("unpacking {}", deb.display()));
         let mut child = Command::new("dpkg-deb")

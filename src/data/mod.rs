@@ -15,11 +15,11 @@ pub mod mnist;
 pub mod samples;
 pub mod yinyang;
 
+pub use catalog::{DatasetId, DatasetSpec};
 #[cfg(feature = "cli")]
 pub use fetch::{fetch_dataset, fetch_mnist};
 pub use fetch::{verify_idx, verify_mnist, MNIST_SHA256};
 pub use idx::{parse_images, parse_labels, read_images, read_labels, Images};
-pub use catalog::{DatasetId, DatasetSpec};
 pub use mnist::{load_idx, load_mnist, Dataset, Split};
 pub use samples::{Examples, Samples, TimedSet};
 

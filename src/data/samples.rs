@@ -6,8 +6,8 @@
 
 use super::mnist::Dataset;
 use crate::engine::encoding::PixelEncoder;
-use crate::error::{Error, Result};
 use crate::engine::events::Events;
+use crate::error::{Error, Result};
 
 /// Labelled examples, each turned into the input events of a network.
 pub trait Samples: Sync {

@@ -2,8 +2,8 @@
 //! t = t_out · (1 − x/255). Background pixels (x = 0) land exactly at t_out and are dropped
 //! exactly (their kernel vanishes at t_out and they cannot cause a spike before it).
 
-use crate::error::{Error, Result};
 use crate::engine::events::Events;
+use crate::error::{Error, Result};
 
 /// Spike time of one pixel.
 #[inline]

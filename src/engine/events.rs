@@ -105,7 +105,11 @@ impl Events {
     }
 
     /// [`Events::grouped`] into `self`, reusing its buffers.
-    fn set_grouped(&mut self, sorted: impl ExactSizeIterator<Item = (f64, u32, Option<u32>)>, z_of: impl Fn(f64) -> f64) {
+    fn set_grouped(
+        &mut self,
+        sorted: impl ExactSizeIterator<Item = (f64, u32, Option<u32>)>,
+        z_of: impl Fn(f64) -> f64,
+    ) {
         let n = sorted.len();
         self.z.clear();
         self.start.clear();

@@ -3,12 +3,12 @@
 
 use crate::engine::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats};
 use crate::engine::config::NetConfig;
-use crate::error::{Error, Result};
+use crate::engine::dynamics::Dynamics;
 use crate::engine::events::Events;
+use crate::engine::forward::{forward_hidden_into, forward_readout, LayerTrace, ScanBuffers};
 use crate::engine::kernels::GradElem;
 use crate::engine::real::Precision;
-use crate::engine::dynamics::Dynamics;
-use crate::engine::forward::{forward_hidden_into, forward_readout, LayerTrace, ScanBuffers};
+use crate::error::{Error, Result};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};

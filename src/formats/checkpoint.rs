@@ -37,11 +37,11 @@
 //! moments' shapes and values, and the integer entries. Every problem is an
 //! [`Error::Checkpoint`] (or [`Error::Io`] for operating-system errors), never a panic.
 
-use crate::formats::container::{self, Container};
-use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
-use crate::formats::model_file;
 use crate::engine::network::Network;
 use crate::engine::optim::{Adam, AdamConfig};
+use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
+use crate::formats::container::{self, Container};
+use crate::formats::model_file;
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -113,10 +113,10 @@ impl Checkpoint {
                 return Err(Error::checkpoint(
                     K::BadShape,
                     format!(
-                    "cannot save: Adam has {} {which} layers but the network has {} weight layers",
-                    mom.len(),
-                    weights.len()
-                ),
+                        "cannot save: Adam has {} {which} layers but the network has {} weight layers",
+                        mom.len(),
+                        weights.len()
+                    ),
                 ));
             }
             for (l, (x, (_, shape, _))) in mom.iter().zip(&weights).enumerate() {
@@ -124,11 +124,11 @@ impl Checkpoint {
                     return Err(Error::checkpoint(
                         K::BadShape,
                         format!(
-                        "cannot save: {} has {} values but layers.{l}.weight has {}",
-                        moment_name(which, l),
-                        x.len(),
-                        shape[0] * shape[1]
-                    ),
+                            "cannot save: {} has {} values but layers.{l}.weight has {}",
+                            moment_name(which, l),
+                            x.len(),
+                            shape[0] * shape[1]
+                        ),
                     ));
                 }
             }
@@ -407,7 +407,9 @@ mod tests {
         let model = model_file::to_bytes(&sample().network, &BTreeMap::new()).unwrap();
         assert_err(&model, &["model file, not a training checkpoint"]);
         match model_file::from_bytes(&good) {
-            Err(Error::ModelFile(m)) => assert!(m.kind == K::WrongFormat && m.msg.contains("training checkpoint"), "{m}"),
+            Err(Error::ModelFile(m)) => {
+                assert!(m.kind == K::WrongFormat && m.msg.contains("training checkpoint"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
 

@@ -48,7 +48,8 @@ pub(crate) fn write(
         header.insert((*name).to_string(), json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }));
         offset = end;
     }
-    let mut head = serde_json::to_vec(&Value::Object(header)).map_err(|e| FormatError::new(K::Incompatible, format!("cannot encode the header: {e}")))?;
+    let mut head = serde_json::to_vec(&Value::Object(header))
+        .map_err(|e| FormatError::new(K::Incompatible, format!("cannot encode the header: {e}")))?;
     head.resize(head.len().next_multiple_of(8), b' ');
     if head.len() > MAX_HEADER_BYTES {
         return Err(FormatError::new(
@@ -150,7 +151,8 @@ impl<'a> Container<'a> {
     }
 
     fn matrix_info(&self, name: &str) -> Result<(&RawTensor<'a>, (usize, usize)), FormatError> {
-        let t = self.tensors.get(name).ok_or_else(|| FormatError::new(K::Missing, format!("tensor {name} is missing")))?;
+        let t =
+            self.tensors.get(name).ok_or_else(|| FormatError::new(K::Missing, format!("tensor {name} is missing")))?;
         if t.dtype != Dtype::F32 {
             return Err(FormatError::new(K::BadDtype, format!("tensor {name} has dtype {}, expected F32", t.dtype)));
         }

@@ -50,9 +50,9 @@
 //! network part defined here.
 
 use crate::engine::config::{Mode, NetConfig, V_TH};
-use crate::formats::container::{self, Container};
-use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
 use crate::engine::network::Network;
+use crate::error::{Error, FormatError, FormatErrorKind as K, Result};
+use crate::formats::container::{self, Container};
 use std::collections::BTreeMap;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
@@ -217,7 +217,9 @@ pub(crate) fn read_network(c: &Container, cfg: NetConfig) -> std::result::Result
         let (r, cols) = c.matrix_dim(&name)?;
         if let Some((pname, pc)) = &prev {
             if *pc != r {
-                return Err(bad_shape(format!("shapes do not chain: {pname} has {pc} columns but {name} has {r} rows")));
+                return Err(bad_shape(format!(
+                    "shapes do not chain: {pname} has {pc} columns but {name} has {r} rows"
+                )));
             }
         }
         if (r, cols) != (cfg.layers[l], cfg.layers[l + 1]) {

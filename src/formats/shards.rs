@@ -122,7 +122,11 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
     if let Some(want) = sha256 {
         let got = sha256_hex(bytes);
         if !got.eq_ignore_ascii_case(want.trim()) {
-            return Err(bad(name, K::Corrupt, format!("sha256 mismatch: expected {want}, got {got} (corrupt or stale file)")));
+            return Err(bad(
+                name,
+                K::Corrupt,
+                format!("sha256 mismatch: expected {want}, got {got} (corrupt or stale file)"),
+            ));
         }
     }
     let inflated;
@@ -139,10 +143,18 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
         bytes
     };
     if raw.len() < HEADER {
-        return Err(bad(name, K::Malformed, format!("{} bytes is too short for a shard header ({HEADER} bytes)", raw.len())));
+        return Err(bad(
+            name,
+            K::Malformed,
+            format!("{} bytes is too short for a shard header ({HEADER} bytes)", raw.len()),
+        ));
     }
     if raw[0..4] != MAGIC {
-        return Err(bad(name, K::WrongFormat, format!("bad magic {:02x?}: not a multispike shard (expected \"MSHD\")", &raw[0..4])));
+        return Err(bad(
+            name,
+            K::WrongFormat,
+            format!("bad magic {:02x?}: not a multispike shard (expected \"MSHD\")", &raw[0..4]),
+        ));
     }
     let u16_at = |o: usize| u16::from_le_bytes([raw[o], raw[o + 1]]);
     let u32_at = |o: usize| u32::from_le_bytes(raw[o..o + 4].try_into().expect("4 bytes")) as usize;
@@ -185,18 +197,30 @@ pub fn parse_shard(bytes: &[u8], sha256: Option<&str>, name: &str) -> Result<Dat
 
 /// Parses and validates `manifest.json`.
 pub fn parse_manifest(json: &str) -> Result<Manifest> {
-    let m: Manifest =
-        serde_json::from_str(json).map_err(|e| bad("manifest.json", K::Malformed, format!("not a shard manifest: {e}")))?;
+    let m: Manifest = serde_json::from_str(json)
+        .map_err(|e| bad("manifest.json", K::Malformed, format!("not a shard manifest: {e}")))?;
     if m.format != MANIFEST_FORMAT {
-        return Err(bad("manifest.json", K::WrongFormat, format!("format {:?}, expected {MANIFEST_FORMAT:?}", m.format)));
+        return Err(bad(
+            "manifest.json",
+            K::WrongFormat,
+            format!("format {:?}, expected {MANIFEST_FORMAT:?}", m.format),
+        ));
     }
     let spec = m.dataset.spec();
     if spec.image_side.is_none() {
-        return Err(bad("manifest.json", K::BadValue, format!("{} is generated in the page, it has no shards", spec.title)));
+        return Err(bad(
+            "manifest.json",
+            K::BadValue,
+            format!("{} is generated in the page, it has no shards", spec.title),
+        ));
     }
     let (dim, classes) = (spec.inputs, spec.classes());
     if m.dim != dim || m.classes != classes {
-        return Err(bad("manifest.json", K::BadShape, format!("dim {} / classes {}, expected {dim} / {classes}", m.dim, m.classes)));
+        return Err(bad(
+            "manifest.json",
+            K::BadShape,
+            format!("dim {} / classes {}, expected {dim} / {classes}", m.dim, m.classes),
+        ));
     }
     for s in &m.shards {
         let name_ok = !s.file.is_empty()
@@ -216,8 +240,13 @@ pub fn parse_manifest(json: &str) -> Result<Manifest> {
 pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, test: &Dataset) -> Result<Manifest> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let spec = dataset.spec();
-    let mut m =
-        Manifest { format: MANIFEST_FORMAT.into(), dataset, dim: spec.inputs, classes: spec.classes(), shards: Vec::new() };
+    let mut m = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        dataset,
+        dim: spec.inputs,
+        classes: spec.classes(),
+        shards: Vec::new(),
+    };
     for (split, data) in [("train", train), ("test", test)] {
         let mut k = 0;
         let mut start = 0;
@@ -237,7 +266,8 @@ pub fn write_shards(out: &std::path::Path, dataset: DatasetId, train: &Dataset, 
             k += 1;
         }
     }
-    let json = serde_json::to_string_pretty(&m).map_err(|e| bad("manifest.json", K::Incompatible, e.to_string()))? + "\n";
+    let json =
+        serde_json::to_string_pretty(&m).map_err(|e| bad("manifest.json", K::Incompatible, e.to_string()))? + "\n";
     crate::formats::fsio::write_atomic(&out.join("manifest.json"), json.as_bytes())?;
     Ok(m)
 }

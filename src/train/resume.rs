@@ -15,8 +15,8 @@
 //! Whether there is anything left to train (the checkpoint may be at or past the run's last
 //! epoch) is the caller's decision.
 
-use crate::formats::checkpoint::Checkpoint;
 use crate::error::{Error, FormatErrorKind};
+use crate::formats::checkpoint::Checkpoint;
 use crate::train::{TrainConfig, Trainer};
 
 /// Metadata entry of a checkpoint holding the sha256 of the training examples it was trained on

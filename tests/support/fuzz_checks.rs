@@ -70,7 +70,13 @@ fn raw_and_gzip_agree<T: PartialEq + std::fmt::Debug, E: std::fmt::Debug>(
     let r = parse(file);
     if !file.starts_with(&[0x1f, 0x8b]) {
         let z = parse(&gzip(file));
-        assert_eq!(r.as_ref().ok(), z.as_ref().ok(), "raw and gzip disagree: {:?} / {:?}", r.as_ref().err(), z.as_ref().err());
+        assert_eq!(
+            r.as_ref().ok(),
+            z.as_ref().ok(),
+            "raw and gzip disagree: {:?} / {:?}",
+            r.as_ref().err(),
+            z.as_ref().err()
+        );
     }
     r.ok()
 }

@@ -6,10 +6,10 @@
 use super::plan::Plan;
 use super::SweepArgs;
 use crate::util::{self, CliResult, Context, Failure};
-use multispike::formats::checkpoint::Checkpoint;
-use multispike::data::{DatasetId, Examples, Samples};
-use multispike::train::resume::DATA_FINGERPRINT_KEY;
 use multispike::app::sweep::{self as sw, RunKey, SweepRow};
+use multispike::data::{DatasetId, Examples, Samples};
+use multispike::formats::checkpoint::Checkpoint;
+use multispike::train::resume::DATA_FINGERPRINT_KEY;
 use multispike::train::{StepStats, TrainConfig, Trainer};
 use serde_json::{json, Value};
 use std::fs::OpenOptions;
