@@ -49,19 +49,23 @@ async function main() {
   const nat = native();
   const srv = await serve();
   const browser = await launch();
-  let st, mt;
+  let st, mt, mt1;
   try {
     st = await browserRun(browser, `${srv.url}engine.html?build=st`);
     mt = await browserRun(browser, `${srv.url}engine.html?build=mt&threads=2`);
+    // the threaded build on one thread: what the build itself costs, apart from the scaling
+    mt1 = await browserRun(browser, `${srv.url}engine.html?build=mt&threads=1`);
   } finally {
     await browser.close();
     srv.stop();
   }
   if (mt.info.threads !== 2 || mt.info.build !== 'mt') throw new Error(`wasm-mt ran with ${JSON.stringify(mt.info)}`);
+  if (mt1.info.threads !== 1 || mt1.info.build !== 'mt') throw new Error(`wasm-mt (1 thread) ran with ${JSON.stringify(mt1.info)}`);
   const rows = [
     ['native', 1, nat.rows[1].inference, nat.rows[1].training],
     ['native', 2, nat.rows[2].inference, nat.rows[2].training],
     ['wasm-st', 1, st.inference, st.training],
+    ['wasm-mt', 1, mt1.inference, mt1.training],
     ['wasm-mt', 2, mt.inference, mt.training],
   ];
   const ref = nat.rows[2];

@@ -182,12 +182,17 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     st
 }
 
+/// Scratch of the read-out's backward pass (reused per thread).
+#[derive(Default, Debug)]
+pub struct ReadoutBuffers {
+    factors: Vec<f64>,
+    wg: Vec<f64>,
+}
+
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
 /// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
 /// however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
 /// per neuron i.
-// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
-#[inline(never)]
 pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
@@ -197,11 +202,30 @@ pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     grad: &mut [G],
     mu_in: Option<&mut [f64]>,
 ) {
+    backward_readout_with(ev, w, n_out, dy, g, grad, mu_in, &mut ReadoutBuffers::default())
+}
+
+/// [`backward_readout`] with reused scratch buffers.
+#[allow(clippy::too_many_arguments)]
+// Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
+#[inline(never)]
+pub fn backward_readout_with<G: GradElem, K: NeuronKernel>(
+    ev: &Events,
+    w: &[f32],
+    n_out: usize,
+    dy: &Dynamics<K>,
+    g: &[f64],
+    grad: &mut [G],
+    mu_in: Option<&mut [f64]>,
+    buf: &mut ReadoutBuffers,
+) {
     let zo = dy.z_out;
     let n_in = w.len() / n_out.max(1);
-    let per_neuron = crate::engine::forward::readout_factors(ev, n_in, dy);
-    let mut wg = vec![0.0; if mu_in.is_some() { n_in } else { 0 }];
-    for (i, &s) in per_neuron.iter().enumerate() {
+    crate::engine::forward::readout_factors_into(ev, n_in, dy, &mut buf.factors);
+    let wg = &mut buf.wg;
+    wg.clear();
+    wg.resize(if mu_in.is_some() { n_in } else { 0 }, 0.0);
+    for (i, &s) in buf.factors.iter().enumerate() {
         if s == 0.0 {
             continue;
         }

@@ -21,7 +21,9 @@ pub(crate) fn has_avx2() -> bool {
         1 => false,
         2 => true,
         _ => {
-            let yes = std::is_x86_feature_detected!("avx2");
+            // MULTISPIKE_NO_AVX2 (any value) keeps the baseline (SSE2) path: a diagnostic for
+            // measuring what the vector width is worth (docs/PERFORMANCE.md); same bits.
+            let yes = std::is_x86_feature_detected!("avx2") && std::env::var_os("MULTISPIKE_NO_AVX2").is_none();
             STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }

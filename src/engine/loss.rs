@@ -23,19 +23,24 @@ impl Default for LossWeights {
 /// The decision is `None` when the largest output is shared (e.g. a network that emitted no
 /// hidden spike has v_out = 0 everywhere): such a sample counts as wrong, never as class 0.
 pub fn output_loss(v_out: &[f64], label: usize, sigma: f64) -> (f64, Vec<f64>, Option<usize>) {
+    let mut grad = Vec::new();
+    let (loss, pred) = output_loss_into(v_out, label, sigma, &mut grad);
+    (loss, grad, pred)
+}
+
+/// [`output_loss`] with dL/dv_out written into a reused `grad`: (loss, decision).
+pub fn output_loss_into(v_out: &[f64], label: usize, sigma: f64, grad: &mut Vec<f64>) -> (f64, Option<usize>) {
     let n = v_out.len() as f64;
     let m = v_out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = v_out.iter().map(|&v| (v - m).exp()).collect();
-    let sum: f64 = exps.iter().sum();
+    grad.clear();
+    grad.extend(v_out.iter().map(|&v| (v - m).exp())); // the exponentials first
+    let sum: f64 = grad.iter().sum();
     let ce = -(v_out[label] - m - sum.ln());
     let l2: f64 = v_out.iter().map(|v| v * v).sum::<f64>() * sigma / n;
-    let grad = exps
-        .iter()
-        .zip(v_out)
-        .enumerate()
-        .map(|(o, (&e, &v))| e / sum - if o == label { 1.0 } else { 0.0 } + 2.0 * sigma * v / n)
-        .collect();
-    (ce + l2, grad, decision(v_out))
+    for (o, (e, &v)) in grad.iter_mut().zip(v_out).enumerate() {
+        *e = *e / sum - if o == label { 1.0 } else { 0.0 } + 2.0 * sigma * v / n;
+    }
+    (ce + l2, decision(v_out))
 }
 
 /// The predicted class: the index of the strictly largest output, or `None` on a tie or NaN.
@@ -51,21 +56,25 @@ pub fn decision(v: &[f64]) -> Option<usize> {
 
 /// Dead-neuron penalty of one hidden layer: (λ/J) Σ_j P_j (V_th − v_j) and its gradient dL/dv_j.
 pub fn dead_penalty(v_end: &[f64], flags: &[bool], lambda: f64) -> (f64, Vec<f64>) {
+    let mut grad = Vec::new();
+    let loss = dead_penalty_into(v_end, flags, lambda, &mut grad);
+    (loss, grad)
+}
+
+/// [`dead_penalty`] with dL/dv_j written into a reused `grad`; returns the penalty.
+pub fn dead_penalty_into(v_end: &[f64], flags: &[bool], lambda: f64, grad: &mut Vec<f64>) -> f64 {
     let j = v_end.len() as f64;
     let mut loss = 0.0;
-    let grad = v_end
-        .iter()
-        .zip(flags)
-        .map(|(&v, &p)| {
-            if p {
-                loss += (V_TH - v) * lambda / j;
-                -lambda / j
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    (loss, grad)
+    grad.clear();
+    grad.extend(v_end.iter().zip(flags).map(|(&v, &p)| {
+        if p {
+            loss += (V_TH - v) * lambda / j;
+            -lambda / j
+        } else {
+            0.0
+        }
+    }));
+    loss
 }
 
 /// Index of the largest entry (first one on ties; NaN never wins).

@@ -1,11 +1,11 @@
 //! A feed-forward network of LIF layers: weights, full forward pass and full backward pass of
 //! one sample. The layer maths lives in `forward` and `backward`; this file only chains layers.
 
-use crate::engine::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats};
+use crate::engine::backward::{backward_hidden, backward_readout_with, BackBuffers, BackwardStats, ReadoutBuffers};
 use crate::engine::config::NetConfig;
 use crate::engine::dynamics::Dynamics;
 use crate::engine::events::Events;
-use crate::engine::forward::{forward_hidden_into, forward_readout, LayerTrace, ScanBuffers};
+use crate::engine::forward::{forward_hidden_into, forward_readout_into, LayerTrace, ScanBuffers};
 use crate::engine::kernels::GradElem;
 use crate::engine::real::Precision;
 use crate::error::{Error, Result};
@@ -48,6 +48,12 @@ pub struct Workspace {
     scan64: ScanBuffers<f64>,
     back32: BackBuffers<f32>,
     back64: BackBuffers<f64>,
+    readout: ReadoutBuffers,
+    /// S_i of the read-out (forward), and the event and spike adjoints of the backward pass.
+    factors: Vec<f64>,
+    mu_ev: Vec<f64>,
+    mu_in: Vec<f64>,
+    mu_spike: Vec<f64>,
 }
 
 impl Network {
@@ -194,7 +200,8 @@ impl Network {
                 next.set_unordered(&ws.spikes)
             }
         }
-        tr.v_out = forward_readout(&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl], &dy);
+        let (ev, w, n) = (&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl]);
+        forward_readout_into(ev, w, n, &dy, &mut ws.factors, &mut tr.v_out);
     }
 
     /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]`
@@ -212,9 +219,13 @@ impl Network {
         let nl = self.config.n_weight_layers();
         let eps = self.config.grazing_eps;
         let mut st = BackwardStats::default();
-        // μ = z·dL/dz of the events entering the current layer.
-        let mut mu_ev = vec![0.0; tr.events[nl - 1].len()];
-        backward_readout(
+        // μ = z·dL/dz of the events entering the current layer (buffers reused per thread).
+        let mut mu_ev = std::mem::take(&mut ws.mu_ev);
+        let mut mu_in = std::mem::take(&mut ws.mu_in);
+        let mut mu_spike = std::mem::take(&mut ws.mu_spike);
+        mu_ev.clear();
+        mu_ev.resize(tr.events[nl - 1].len(), 0.0);
+        backward_readout_with(
             &tr.events[nl - 1],
             self.w(nl - 1),
             self.config.layers[nl],
@@ -222,16 +233,19 @@ impl Network {
             dv_out,
             &mut grads[nl - 1],
             if nl > 1 { Some(&mut mu_ev) } else { None },
+            &mut ws.readout,
         );
         for l in (0..nl - 1).rev() {
             let h = &tr.hidden[l];
             // Route event adjoints back to this layer's spikes.
-            let mut mu_spike = vec![0.0; h.spikes.len()];
+            mu_spike.clear();
+            mu_spike.resize(h.spikes.len(), 0.0);
             for (e, &k) in tr.events[l + 1].spike_id.iter().enumerate() {
                 mu_spike[k as usize] = mu_ev[e];
             }
             let need_in = l > 0;
-            let mut mu_in = vec![0.0; if need_in { tr.events[l].len() } else { 0 }];
+            mu_in.clear();
+            mu_in.resize(if need_in { tr.events[l].len() } else { 0 }, 0.0);
             let gv: &[f64] = g_hidden.get(l).map(|v| v.as_slice()).unwrap_or(&[]);
             let (ev, w, n, g) = (&tr.events[l], self.w(l), self.config.layers[l + 1], &mut grads[l]);
             let mi = if need_in { Some(&mut mu_in[..]) } else { None };
@@ -239,8 +253,9 @@ impl Network {
                 Precision::F32 => backward_hidden(ev, w, n, &dy, eps, h, &mu_spike, gv, g, mi, &mut ws.back32),
                 Precision::F64 => backward_hidden(ev, w, n, &dy, eps, h, &mu_spike, gv, g, mi, &mut ws.back64),
             };
-            mu_ev = mu_in;
+            std::mem::swap(&mut mu_ev, &mut mu_in);
         }
+        (ws.mu_ev, ws.mu_in, ws.mu_spike) = (mu_ev, mu_in, mu_spike);
         st
     }
 

@@ -17,7 +17,7 @@ use crate::data::samples::Samples;
 use crate::engine::backward::BackwardStats;
 use crate::engine::config::NetConfig;
 use crate::engine::encoding::PixelEncoder;
-use crate::engine::loss::{dead_penalty, output_loss, LossWeights};
+use crate::engine::loss::{dead_penalty_into, output_loss, output_loss_into, LossWeights};
 use crate::engine::network::{Network, Trace, Workspace};
 use crate::engine::optim::{Adam, AdamConfig};
 use crate::engine::real::Precision;
@@ -371,14 +371,14 @@ impl Trainer {
                 }
                 WS.with(|ws| {
                     let ws = &mut *ws.borrow_mut();
+                    // The loss gradients' buffers, reused over the chunk's samples.
+                    let mut dv = Vec::new();
+                    let mut gh: Vec<Vec<f64>> = vec![Vec::new(); flags.len()];
                     for (tr, &i) in trs.iter().zip(idx) {
                         let label = data.label(i) as usize;
-                        let (mut loss, dv, pred) = output_loss(&tr.v_out, label, lw.sigma);
-                        let mut gh = Vec::with_capacity(flags.len());
-                        for (h, f) in tr.hidden.iter().zip(&flags) {
-                            let (lc, g) = dead_penalty(&h.v_end, f, lw.lambda);
-                            loss += lc;
-                            gh.push(g);
+                        let (mut loss, pred) = output_loss_into(&tr.v_out, label, lw.sigma, &mut dv);
+                        for ((h, f), g) in tr.hidden.iter().zip(&flags).zip(gh.iter_mut()) {
+                            loss += dead_penalty_into(&h.v_end, f, lw.lambda, g);
                         }
                         st.samples += 1;
                         st.spikes += tr.hidden_spikes() as u64;
@@ -409,56 +409,66 @@ impl Trainer {
         let scale = 1.0 / batch.len() as f64;
         self.reduced.resize_with(sizes.len(), Vec::new);
         const BLOCK: usize = 4096;
-        let mut finite = true;
         let chunk_rows = &self.chunk_rows[..n_chunks];
-        for (l, red) in self.reduced.iter_mut().enumerate() {
-            red.resize(sizes[l], 0.0);
-            // Blocks of whole rows (a row: the weights out of one input), about BLOCK weights.
+        // Blocks of whole rows (a row: the weights out of one input), about BLOCK weights, of
+        // every layer: one parallel region for the whole reduction (and one for Adam), since
+        // waking the threads costs more between Web Workers than between native threads.
+        type Parts<'a> = Vec<(&'a mut [f32], &'a [bool])>;
+        let mut items: Vec<(&mut [f64], Parts, usize)> = Vec::new();
+        let mut per_layer: Vec<Vec<Parts>> = Vec::new();
+        for l in 0..sizes.len() {
             let width = layers[l + 1];
             let rows_per_block = (BLOCK / width).max(1);
-            let block = rows_per_block * width;
-            // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
-            let mut blocks: Vec<Vec<(&mut [f32], &[bool])>> =
-                (0..sizes[l].div_ceil(block)).map(|_| Vec::new()).collect();
-            for (c, rows) in self.chunk_grads[..n_chunks].iter_mut().zip(chunk_rows) {
-                for (k, (part, rs)) in c[l].chunks_mut(block).zip(rows[l].chunks(rows_per_block)).enumerate() {
-                    blocks[k].push((part, rs));
+            per_layer.push((0..sizes[l].div_ceil(rows_per_block * width)).map(|_| Vec::new()).collect());
+        }
+        // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
+        for (c, rows) in self.chunk_grads[..n_chunks].iter_mut().zip(chunk_rows) {
+            for (l, (g, rs)) in c.iter_mut().zip(rows).enumerate() {
+                let width = layers[l + 1];
+                let rows_per_block = (BLOCK / width).max(1);
+                for (k, (part, r)) in g.chunks_mut(rows_per_block * width).zip(rs.chunks(rows_per_block)).enumerate() {
+                    per_layer[l][k].push((part, r));
                 }
             }
-            // The finiteness check rides along, so no serial pass over the gradient remains.
-            finite &= red
-                .par_chunks_mut(block)
-                .zip(blocks.into_par_iter())
-                .map(|(out, parts)| {
-                    out.iter_mut().for_each(|o| *o = 0.0);
-                    for (part, rows) in parts {
-                        // A row no sample wrote is +0.0 in the chunk and already cleared; adding
-                        // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
-                        for ((o, p), _) in
-                            out.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows).filter(|(_, &t)| t)
-                        {
-                            crate::engine::kernels::add_into_f64_and_clear(o, p);
-                        }
-                    }
-                    let mut ok = true;
-                    for o in out.iter_mut() {
-                        *o *= scale;
-                        ok &= o.is_finite();
-                    }
-                    ok
-                })
-                .reduce(|| true, |a, b| a & b);
         }
+        for ((l, red), blocks) in self.reduced.iter_mut().enumerate().zip(per_layer) {
+            red.resize(sizes[l], 0.0);
+            let width = layers[l + 1];
+            let block = (BLOCK / width).max(1) * width;
+            for (out, parts) in red.chunks_mut(block).zip(blocks) {
+                items.push((out, parts, width));
+            }
+        }
+        // The finiteness check rides along, so no serial pass over the gradient remains.
+        let finite = items
+            .into_par_iter()
+            .map(|(out, parts, width)| {
+                out.iter_mut().for_each(|o| *o = 0.0);
+                for (part, rows) in parts {
+                    // A row no sample wrote is +0.0 in the chunk and already cleared; adding
+                    // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
+                    for ((o, p), _) in out.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows).filter(|(_, &t)| t) {
+                        crate::engine::kernels::add_into_f64_and_clear(o, p);
+                    }
+                }
+                let mut ok = true;
+                for o in out.iter_mut() {
+                    *o *= scale;
+                    ok &= o.is_finite();
+                }
+                ok
+            })
+            .reduce(|| true, |a, b| a & b);
         if finite {
             // Adam is elementwise: applied in parallel pieces, every bit is as in one pass.
             let k = self.adam.next_step();
             let (ms, vs) = (&mut self.adam.m, &mut self.adam.v);
+            let mut pieces = Vec::new();
             for (((w, g), m), v) in self.net.weight_slices_mut().into_iter().zip(&self.reduced).zip(ms).zip(vs) {
-                w.par_chunks_mut(BLOCK)
-                    .zip(g.par_chunks(BLOCK))
-                    .zip(m.par_chunks_mut(BLOCK).zip(v.par_chunks_mut(BLOCK)))
-                    .for_each(|((w, g), (m, v))| crate::engine::kernels::adam_update(w, g, m, v, k));
+                pieces
+                    .extend(w.chunks_mut(BLOCK).zip(g.chunks(BLOCK)).zip(m.chunks_mut(BLOCK).zip(v.chunks_mut(BLOCK))));
             }
+            pieces.into_par_iter().for_each(|((w, g), (m, v))| crate::engine::kernels::adam_update(w, g, m, v, k));
         } else {
             stats.skipped_batches += 1;
             stats.non_finite += 1;
