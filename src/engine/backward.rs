@@ -192,24 +192,11 @@ pub struct ReadoutBuffers {
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
 /// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
 /// however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
-/// per neuron i.
-pub fn backward_readout<G: GradElem, K: NeuronKernel>(
-    ev: &Events,
-    w: &[f32],
-    n_out: usize,
-    dy: &Dynamics<K>,
-    g: &[f64],
-    grad: &mut [G],
-    mu_in: Option<&mut [f64]>,
-) {
-    backward_readout_with(ev, w, n_out, dy, g, grad, mu_in, &mut ReadoutBuffers::default())
-}
-
-/// [`backward_readout`] with reused scratch buffers.
+/// per neuron i. `buf` is reused scratch (per thread).
 #[allow(clippy::too_many_arguments)]
 // Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
 #[inline(never)]
-pub fn backward_readout_with<G: GradElem, K: NeuronKernel>(
+pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
@@ -221,7 +208,7 @@ pub fn backward_readout_with<G: GradElem, K: NeuronKernel>(
 ) {
     let zo = dy.z_out;
     let n_in = w.len() / n_out.max(1);
-    crate::engine::forward::readout_factors_into(ev, n_in, dy, &mut buf.factors);
+    crate::engine::forward::readout_factors(ev, n_in, dy, &mut buf.factors);
     let wg = &mut buf.wg;
     wg.clear();
     wg.resize(if mu_in.is_some() { n_in } else { 0 }, 0.0);

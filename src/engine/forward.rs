@@ -192,17 +192,11 @@ fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ^p), ρ = z / z_out.
 /// The events' factors are summed per presynaptic neuron first, S_i = Σ_{events of i} c(ρ − ρ^p),
 /// so that each neuron's weight row is read once however often it fired: v_o = Σ_i S_i w_{i,o}.
-pub fn forward_readout<K: NeuronKernel>(ev: &Events, w: &[f32], n_out: usize, dy: &Dynamics<K>) -> Vec<f64> {
-    let mut v = Vec::new();
-    forward_readout_into(ev, w, n_out, dy, &mut Vec::new(), &mut v);
-    v
-}
-
-/// [`forward_readout`] into `v`, with `factors` as scratch for the S_i (no allocation once the
-/// buffers have grown: training and evaluation reuse them per thread).
+/// Written into `v`, with `factors` as scratch for the S_i (no allocation once the buffers have
+/// grown: training and evaluation reuse them per thread).
 // Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
 #[inline(never)]
-pub fn forward_readout_into<K: NeuronKernel>(
+pub fn forward_readout<K: NeuronKernel>(
     ev: &Events,
     w: &[f32],
     n_out: usize,
@@ -210,7 +204,7 @@ pub fn forward_readout_into<K: NeuronKernel>(
     factors: &mut Vec<f64>,
     v: &mut Vec<f64>,
 ) {
-    readout_factors_into(ev, w.len() / n_out.max(1), dy, factors);
+    readout_factors(ev, w.len() / n_out.max(1), dy, factors);
     v.clear();
     v.resize(n_out, 0.0);
     for (i, &s) in factors.iter().enumerate() {
@@ -224,15 +218,8 @@ pub fn forward_readout_into<K: NeuronKernel>(
 
 /// S_i = Σ_{events of neuron i} c(ρ − ρ^p), ρ = z / z_out, for the `n_in` presynaptic neurons of
 /// the read-out (0 for a neuron without events: every event before t_out has 0 < ρ < 1, so a
-/// neuron with events has S_i > 0).
-pub fn readout_factors<K: NeuronKernel>(ev: &Events, n_in: usize, dy: &Dynamics<K>) -> Vec<f64> {
-    let mut per_neuron = Vec::new();
-    readout_factors_into(ev, n_in, dy, &mut per_neuron);
-    per_neuron
-}
-
-/// [`readout_factors`] into a reused buffer.
-pub fn readout_factors_into<K: NeuronKernel>(ev: &Events, n_in: usize, dy: &Dynamics<K>, per_neuron: &mut Vec<f64>) {
+/// neuron with events has S_i > 0). Written into a reused buffer.
+pub fn readout_factors<K: NeuronKernel>(ev: &Events, n_in: usize, dy: &Dynamics<K>, per_neuron: &mut Vec<f64>) {
     per_neuron.clear();
     per_neuron.resize(n_in, 0.0);
     for l in 0..ev.levels() {

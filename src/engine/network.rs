@@ -1,11 +1,11 @@
 //! A feed-forward network of LIF layers: weights, full forward pass and full backward pass of
 //! one sample. The layer maths lives in `forward` and `backward`; this file only chains layers.
 
-use crate::engine::backward::{backward_hidden, backward_readout_with, BackBuffers, BackwardStats, ReadoutBuffers};
+use crate::engine::backward::{backward_hidden, backward_readout, BackBuffers, BackwardStats, ReadoutBuffers};
 use crate::engine::config::NetConfig;
 use crate::engine::dynamics::Dynamics;
 use crate::engine::events::Events;
-use crate::engine::forward::{forward_hidden_into, forward_readout_into, LayerTrace, ScanBuffers};
+use crate::engine::forward::{forward_hidden_into, forward_readout, LayerTrace, ScanBuffers};
 use crate::engine::kernels::GradElem;
 use crate::engine::real::Precision;
 use crate::error::{Error, Result};
@@ -201,7 +201,7 @@ impl Network {
             }
         }
         let (ev, w, n) = (&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl]);
-        forward_readout_into(ev, w, n, &dy, &mut ws.factors, &mut tr.v_out);
+        forward_readout(ev, w, n, &dy, &mut ws.factors, &mut tr.v_out);
     }
 
     /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]`
@@ -225,7 +225,7 @@ impl Network {
         let mut mu_spike = std::mem::take(&mut ws.mu_spike);
         mu_ev.clear();
         mu_ev.resize(tr.events[nl - 1].len(), 0.0);
-        backward_readout_with(
+        backward_readout(
             &tr.events[nl - 1],
             self.w(nl - 1),
             self.config.layers[nl],

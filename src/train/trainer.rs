@@ -415,18 +415,15 @@ impl Trainer {
         // waking the threads costs more between Web Workers than between native threads.
         type Parts<'a> = Vec<(&'a mut [f32], &'a [bool])>;
         let mut items: Vec<(&mut [f64], Parts, usize)> = Vec::new();
-        let mut per_layer: Vec<Vec<Parts>> = Vec::new();
-        for l in 0..sizes.len() {
-            let width = layers[l + 1];
-            let rows_per_block = (BLOCK / width).max(1);
-            per_layer.push((0..sizes[l].div_ceil(rows_per_block * width)).map(|_| Vec::new()).collect());
-        }
+        let rows_per_block: Vec<usize> = layers[1..].iter().map(|&width| (BLOCK / width).max(1)).collect();
+        let mut per_layer: Vec<Vec<Parts>> = (0..sizes.len())
+            .map(|l| (0..layers[l].div_ceil(rows_per_block[l])).map(|_| Vec::new()).collect())
+            .collect();
         // Per block of weights, the chunks' slices in chunk order (disjoint borrows).
         for (c, rows) in self.chunk_grads[..n_chunks].iter_mut().zip(chunk_rows) {
             for (l, (g, rs)) in c.iter_mut().zip(rows).enumerate() {
-                let width = layers[l + 1];
-                let rows_per_block = (BLOCK / width).max(1);
-                for (k, (part, r)) in g.chunks_mut(rows_per_block * width).zip(rs.chunks(rows_per_block)).enumerate() {
+                let rpb = rows_per_block[l];
+                for (k, (part, r)) in g.chunks_mut(rpb * layers[l + 1]).zip(rs.chunks(rpb)).enumerate() {
                     per_layer[l][k].push((part, r));
                 }
             }
@@ -434,8 +431,7 @@ impl Trainer {
         for ((l, red), blocks) in self.reduced.iter_mut().enumerate().zip(per_layer) {
             red.resize(sizes[l], 0.0);
             let width = layers[l + 1];
-            let block = (BLOCK / width).max(1) * width;
-            for (out, parts) in red.chunks_mut(block).zip(blocks) {
+            for (out, parts) in red.chunks_mut(rows_per_block[l] * width).zip(blocks) {
                 items.push((out, parts, width));
             }
         }
