@@ -5,7 +5,7 @@
 # drift in the machine's load hits both. Not run in CI (it downloads torch: several GB).
 #
 #   bash scripts/bench-peers.sh [--threads N] [--samples N] [--reps N] [--epoch]
-#                               [--peers snntorch,norse] [--venv DIR]
+#                               [--peers snntorch,norse] [--venv DIR] [--model FILE]
 #
 #   --threads N     threads of every program (multispike --threads, torch.set_num_threads) [2]
 #   --samples N     images per throughput measurement (training and inference)          [5000]
@@ -16,6 +16,10 @@
 #   --peers LIST    comma list of peers: snntorch, norse                       [snntorch,norse]
 #   --venv DIR      virtualenv of the peers, made if missing, reused when the pinned versions
 #                   are installed                                           [target/peers-venv]
+#   --model FILE    also `multispike bench --model FILE` in every round (a trained network
+#                   fires more than a fresh one), as its own row and ratios; e.g.
+#                   www/models/mnist-784-400-10-multi.safetensors. The peers' cost does not
+#                   depend on their weights (dense BPTT), so their fresh-network rate is the peer.
 #
 # Prints one Markdown table (samples/s, s/epoch, test accuracy, peak RSS and the ratios
 # multispike/peer, with the host and the exact commands) and writes it to target/bench-peers.md.
@@ -38,6 +42,7 @@ reps=5
 epoch=0
 peers="snntorch,norse"
 venv="target/peers-venv"
+model=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="${2:?--threads needs a value}"; shift 2 ;;
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
     --epoch) epoch=1; shift ;;
     --peers) peers="${2:?--peers needs a value}"; shift 2 ;;
     --venv) venv="${2:?--venv needs a value}"; shift 2 ;;
+    --model) model="${2:?--model needs a value}"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -59,6 +65,7 @@ for p in "${peer_list[@]}"; do
   case "$p" in snntorch|norse) ;; *) die "unknown peer '$p' (snntorch, norse)" ;; esac
 done
 [ "${#peer_list[@]}" -gt 0 ] || die "--peers is empty"
+[ -z "$model" ] || [ -f "$model" ] || die "--model: no such file '$model'"
 
 # ---- pinned versions (verified to install with Python 3.11 from the default index) ----------
 PIN_BASE=(torch==2.14.1 snntorch==1.0.0 numpy==2.4.6)
@@ -186,6 +193,10 @@ for ((r = 1; r <= reps; r++)); do
   echo "== round $r/$reps" >&2
   run multispike bench "$OUT/multispike-bench-$r.txt" - \
     "$BIN" bench --threads "$threads" --samples "$samples" --reps 1 --data "$DATA"
+  if [ -n "$model" ]; then
+    run multispike-model bench "$OUT/multispike-model-bench-$r.txt" - \
+      "$BIN" bench --threads "$threads" --samples "$samples" --reps 1 --data "$DATA" --model "$model"
+  fi
   for p in "${run_peers[@]}"; do
     run "$p" bench "$OUT/$p-bench-$r.txt" - \
       "$venv/bin/python" scripts/bench_peers.py --peer "$p" --threads "$threads" \
@@ -210,5 +221,5 @@ fi
 echo >&2
 peers_csv="$(IFS=,; echo "${run_peers[*]}")"
 "$PY" scripts/bench_peers.py --report "$OUT" --threads "$threads" --samples "$samples" \
-  --peers "$peers_csv" --out target/bench-peers.md
+  --peers "$peers_csv" --model "$model" --out target/bench-peers.md
 echo "(written to target/bench-peers.md; raw outputs in $OUT/)" >&2

@@ -439,7 +439,7 @@ def report(args):
     for who, kind, out, tfile in runs:
         if kind == "bench":
             b = bench.setdefault(who, {"train": [], "infer": []})
-            if who == "multispike":
+            if who.startswith("multispike"):
                 r = parse_ms_bench(out, args.threads)
                 b["train"].append(r["training"])
                 b["infer"].append(r["inference"])
@@ -462,7 +462,9 @@ def report(args):
         elif kind == "version":
             info[who] = {"version": Path(out).read_text().strip()}
 
-    whos = ["multispike"] + [w for w in args.peers.split(",") if w and (w in bench or w in epoch)]
+    peers = [w for w in args.peers.split(",") if w and (w in bench or w in epoch)]
+    ours = ["multispike"] + (["multispike-model"] if "multispike-model" in bench else [])
+    whos = ours + peers
 
     def med(xs):
         return statistics.median(xs) if xs else None
@@ -488,7 +490,10 @@ def report(args):
     out.append(f"Host: {host_line(d)}; {args.threads} threads for every program.")
     out.append("")
     names = {"multispike": info.get("multispike", {}).get("version", "multispike")}
-    for w in whos[1:]:
+    if "multispike-model" in rows:
+        names["multispike"] += " (fresh network)"
+        names["multispike-model"] = f"{info.get('multispike', {}).get('version', 'multispike')} (trained: {Path(args.model).name})"
+    for w in peers:
         v = info.get(w, {}).get("versions", {})
         names[w] = f"{w} {v.get(w, '?')} (torch {v.get('torch', '?')})"
     out.append(
@@ -503,19 +508,22 @@ def report(args):
             f"| {num(r['epoch_s'], lambda x: f'{x:.1f}')} | {num(r['wall_s'], lambda x: f'{x:.1f}')} "
             f"| {num(r['acc'], lambda x: f'{100 * x:.2f} %')} | {num(r['rss'], lambda x: f'{x / 1024:.0f} MB')} |"
         )
+    for o in ours:
+        ms = rows[o]
+        label = "multispike" if o == "multispike" else "multispike (trained)"
+        for w in peers:
+            r = rows[w]
+            acc = (
+                f"{100 * (ms['acc'] - r['acc']):+.2f} points"
+                if ms["acc"] is not None and r["acc"] is not None
+                else "–"
+            )
+            out.append(
+                f"| **{label} / {w}** | | {fmt_ratio(ms['train'], r['train'])} "
+                f"| {fmt_ratio(ms['infer'], r['infer'])} | {fmt_ratio(ms['epoch_s'], r['epoch_s'])} "
+                f"| {fmt_ratio(ms['wall_s'], r['wall_s'])} | {acc} | {fmt_ratio(ms['rss'], r['rss'])} |"
+            )
     ms = rows["multispike"]
-    for w in whos[1:]:
-        r = rows[w]
-        acc = (
-            f"{100 * (ms['acc'] - r['acc']):+.2f} points"
-            if ms["acc"] is not None and r["acc"] is not None
-            else "–"
-        )
-        out.append(
-            f"| **multispike / {w}** | | {fmt_ratio(ms['train'], r['train'])} "
-            f"| {fmt_ratio(ms['infer'], r['infer'])} | {fmt_ratio(ms['epoch_s'], r['epoch_s'])} "
-            f"| {fmt_ratio(ms['wall_s'], r['wall_s'])} | {acc} | {fmt_ratio(ms['rss'], r['rss'])} |"
-        )
     out.append("")
     n = ms["n"]
     out.append(
@@ -529,7 +537,13 @@ def report(args):
             "s/epoch is the training part, wall s and peak RSS (`/usr/bin/time -v`) the whole process "
             "(data loading, Python/torch import and the test pass included)."
         )
-    for w in whos[1:]:
+    if "multispike-model" in rows:
+        out.append(
+            f"multispike (trained): the same benchmark on the trained network {args.model} "
+            "(it fires more than a fresh one); a time-stepped peer's cost does not depend on its "
+            "weights, so it is compared with the peers' rows as they are."
+        )
+    for w in peers:
         if w in info and "config" in info[w]:
             r = info[w]
             out.append(
@@ -570,6 +584,7 @@ def main():
     ap.add_argument("--test-limit", type=int, default=0)
     ap.add_argument("--report", metavar="DIR", help="print the table from bench-peers.sh's run files")
     ap.add_argument("--peers", default="snntorch,norse", help="report: peers in table order")
+    ap.add_argument("--model", default="", help="report: the trained network of the multispike-model rows")
     ap.add_argument("--out", help="report: also write the table here")
     args = ap.parse_args()
     if args.report:

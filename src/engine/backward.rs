@@ -182,16 +182,34 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     st
 }
 
+/// The read-out's gradient rows dL/dw_{i,o} += g_o S_i and sums wg_i = Σ_o w_{i,o} g_o (when
+/// `wg` is not empty) for exactly `N` outputs, rows with S_i = 0 skipped.
+#[inline(always)]
+fn readout_rows<const N: usize, G: GradElem>(factors: &[f64], w: &[f32], g: &[f64], grad: &mut [G], wg: &mut [f64]) {
+    let g: [f64; N] = g.try_into().expect("one gradient per output");
+    let with_wg = !wg.is_empty();
+    for (i, ((&s, gr), row)) in factors.iter().zip(grad.chunks_exact_mut(N)).zip(w.chunks_exact(N)).enumerate() {
+        if s == 0.0 {
+            continue;
+        }
+        for (gr, &go) in gr.iter_mut().zip(&g) {
+            gr.add(go * s);
+        }
+        if with_wg {
+            wg[i] = row.iter().zip(&g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+        }
+    }
+}
+
 /// Scratch of the read-out's backward pass (reused per thread).
 #[derive(Default, Debug)]
 pub struct ReadoutBuffers {
-    factors: Vec<f64>,
     wg: Vec<f64>,
 }
 
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
-/// dL/dw_{i,o} = g_o S_i with S_i from [`crate::engine::forward::readout_factors`] (one row per neuron,
-/// however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
+/// dL/dw_{i,o} = g_o S_i with `factors` the S_i of [`crate::engine::forward::readout_factors`]
+/// for these events, as the forward pass left them (one row per neuron, however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
 /// per neuron i. `buf` is reused scratch (per thread).
 #[allow(clippy::too_many_arguments)]
 // Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
@@ -201,6 +219,7 @@ pub fn backward_readout<G: GradElem, K: NeuronKernel>(
     w: &[f32],
     n_out: usize,
     dy: &Dynamics<K>,
+    factors: &[f64],
     g: &[f64],
     grad: &mut [G],
     mu_in: Option<&mut [f64]>,
@@ -208,19 +227,26 @@ pub fn backward_readout<G: GradElem, K: NeuronKernel>(
 ) {
     let zo = dy.z_out;
     let n_in = w.len() / n_out.max(1);
-    crate::engine::forward::readout_factors(ev, n_in, dy, &mut buf.factors);
+    assert_eq!(factors.len(), n_in, "one read-out factor per presynaptic neuron");
     let wg = &mut buf.wg;
     wg.clear();
     wg.resize(if mu_in.is_some() { n_in } else { 0 }, 0.0);
-    for (i, &s) in buf.factors.iter().enumerate() {
-        if s == 0.0 {
-            continue;
-        }
-        for (gr, &go) in grad[i * n_out..][..n_out].iter_mut().zip(g) {
-            gr.add(go * s);
-        }
-        if !wg.is_empty() {
-            wg[i] = w[i * n_out..][..n_out].iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+    match n_out {
+        // The data sets' widths with g in registers (the same operations as the general loop).
+        10 => readout_rows::<10, G>(factors, w, g, grad, wg),
+        3 => readout_rows::<3, G>(factors, w, g, grad, wg),
+        _ => {
+            for (i, &s) in factors.iter().enumerate() {
+                if s == 0.0 {
+                    continue;
+                }
+                for (gr, &go) in grad[i * n_out..][..n_out].iter_mut().zip(g) {
+                    gr.add(go * s);
+                }
+                if !wg.is_empty() {
+                    wg[i] = w[i * n_out..][..n_out].iter().zip(g).map(|(&x, &go)| x as f64 * go).sum::<f64>();
+                }
+            }
         }
     }
     if let Some(mu) = mu_in {

@@ -99,6 +99,21 @@ pub trait NeuronKernel: Copy + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// datum d = x·τ_I·dV/dt at the crossing (> 0), or `None`.
     fn next_crossing(&self, a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)>;
 
+    /// [`next_crossing`](NeuronKernel::next_crossing) from `lo = 1` for a level's candidates at
+    /// once: for every k, `ok[k] = 1` and `(x[k], d[k])` when `next_crossing(a[k], b[k], 1.0, hi)`
+    /// is `Some((x[k], d[k]))`, `ok[k] = 0` when it is `None` (x, d then unspecified). The same
+    /// bits as the scalar call; a kernel may override it with a branch-free vector form (the
+    /// forward scan's first roots of a level are independent of each other).
+    #[inline(always)]
+    fn first_crossings(&self, a: &[f64], b: &[f64], hi: f64, x: &mut [f64], d: &mut [f64], ok: &mut [u8]) {
+        for ((((&a, &b), x), d), ok) in a.iter().zip(b).zip(x.iter_mut()).zip(d.iter_mut()).zip(ok.iter_mut()) {
+            match self.next_crossing(a, b, 1.0, hi) {
+                Some((xv, dv)) => (*x, *d, *ok) = (xv, dv, 1),
+                None => *ok = 0,
+            }
+        }
+    }
+
     /// One level of the forward scan for every neuron: a ← a r + c·sw, b ← b r^p + c·sw, and
     /// `mask[j] = 1` where a crossing may lie in [1, ρ) (never 0 where one does; `gate[j]` is 0 for
     /// a neuron that may fire, +∞ for one that may not). Returns whether any mask byte is set.

@@ -49,6 +49,33 @@ pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
     }
 }
 
+dispatch! {
+    /// [`next_crossing`]`(a[k], b[k], 1.0, hi)` for every k, branch-free (so that the square
+    /// roots and divisions of a level's candidates overlap, 4 to a vector with AVX2): `ok[k]` is
+    /// 1 where it is `Some((x[k], d[k]))`. Every expression is `next_crossing`'s with lo = 1
+    /// (2·lo·(1 − slack) = 2(1 − slack) and lo·(1 − slack) = 1 − slack exactly), so the bits are
+    /// the same (tested).
+    pub fn first_crossings_lo1<T>(a: &[T], b: &[T], hi: f64, x: &mut [f64], d: &mut [f64], ok: &mut [u8]) {
+        let lo2 = 2.0 * 1.0 * (1.0 - PRETEST_SLACK);
+        let lo_root = 1.0 * (1.0 - ROOT_SLACK);
+        let hh = hi * hi;
+        let tol = PRETEST_SLACK * hi * hi;
+        let hi2 = 2.0 * hi;
+        for ((((&a, &b), x), d), ok) in a.iter().zip(b).zip(x.iter_mut()).zip(d.iter_mut()).zip(ok.iter_mut()) {
+            let (a, b) = (a.to_f64(), b.to_f64());
+            let disc = a * a - 4.0 * b;
+            let pos = (disc >= 0.0) & (a > 0.0) & (b > 0.0);
+            let rejected = (a < lo2) | ((hh - a * hi + b > tol) & (a > hi2));
+            let sq = disc.sqrt();
+            let z = 2.0 * b / (a + sq);
+            let found = pos & !rejected & (z < hi) & (z >= lo_root);
+            *x = z.max(1.0);
+            *d = sq;
+            *ok = found as u8;
+        }
+    }
+}
+
 /// The scalars of [`level_update`]: the level's and the pre-test's slack (one struct passed by
 /// reference, as the level's alone was before the kernel seam: the vector loop then compiles to
 /// the same code).
@@ -130,6 +157,11 @@ impl NeuronKernel for P2 {
     }
 
     #[inline(always)]
+    fn first_crossings(&self, a: &[f64], b: &[f64], hi: f64, x: &mut [f64], d: &mut [f64], ok: &mut [u8]) {
+        first_crossings_lo1(a, b, hi, x, d, ok)
+    }
+
+    #[inline(always)]
     fn level_update<T: Real>(
         &self,
         a: &mut [T],
@@ -157,6 +189,43 @@ mod tests {
         assert!(next_crossing(a, b, 0.5, 0.6).is_none());
         assert!(next_crossing(1.0, 1.0, 0.1, 10.0).is_none()); // D < 0
         assert!(next_crossing(-5.0, 3.0, 0.1, 10.0).is_none());
+    }
+
+    #[test]
+    fn first_crossings_match_next_crossing_bit_for_bit() {
+        // Random states around the threshold, edge cases (D = 0, roots at 1 and at hi, NaN, ±0,
+        // huge and tiny values): the vector form must agree with the scalar call exactly.
+        let mut a = vec![2.0, 2.0 * (1.0 - PRETEST_SLACK), 3.0, f64::NAN, 0.0, -0.0, 1e300, 1e-300, 4.0, 2.5];
+        let mut b = vec![1.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1e299, 1e-301, 4.0, 1.5625];
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..20_000 {
+            let av = 4.0 * next();
+            a.push(av);
+            b.push(av * (0.2 + 0.8 * next()) * av / 4.0 + (next() - 0.5) * 0.1);
+        }
+        for hi in [1.0 + 1e-12, 1.01, 1.3, 2.0, 7.5, f64::INFINITY] {
+            let n = a.len();
+            let (mut x, mut d, mut ok) = (vec![0.0; n], vec![0.0; n], vec![9u8; n]);
+            first_crossings_lo1(&a, &b, hi, &mut x, &mut d, &mut ok);
+            let mut hits = 0;
+            for k in 0..n {
+                match next_crossing(a[k], b[k], 1.0, hi) {
+                    Some((xs, ds)) => {
+                        hits += 1;
+                        assert_eq!(ok[k], 1, "a {} b {} hi {hi}", a[k], b[k]);
+                        assert_eq!((x[k].to_bits(), d[k].to_bits()), (xs.to_bits(), ds.to_bits()));
+                    }
+                    None => assert_eq!(ok[k], 0, "a {} b {} hi {hi}", a[k], b[k]),
+                }
+            }
+            assert!(hi < 1.001 || hits > 20, "too few crossings to test at hi {hi}: {hits}");
+        }
     }
 
     #[test]

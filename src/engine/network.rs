@@ -30,6 +30,9 @@ pub struct Trace {
     pub hidden: Vec<LayerTrace>,
     /// Output membrane potentials V_o(t_out).
     pub v_out: Vec<f64>,
+    /// The read-out's factors S_i per presynaptic neuron (`forward::readout_factors`), computed by
+    /// the forward pass and used again by the backward pass.
+    pub readout_s: Vec<f64>,
 }
 
 impl Trace {
@@ -49,8 +52,7 @@ pub struct Workspace {
     back32: BackBuffers<f32>,
     back64: BackBuffers<f64>,
     readout: ReadoutBuffers,
-    /// S_i of the read-out (forward), and the event and spike adjoints of the backward pass.
-    factors: Vec<f64>,
+    /// The event and spike adjoints of the backward pass.
     mu_ev: Vec<f64>,
     mu_in: Vec<f64>,
     mu_spike: Vec<f64>,
@@ -201,7 +203,7 @@ impl Network {
             }
         }
         let (ev, w, n) = (&tr.events[nl - 1], self.w(nl - 1), self.config.layers[nl]);
-        forward_readout(ev, w, n, &dy, &mut ws.factors, &mut tr.v_out);
+        forward_readout(ev, w, n, &dy, &mut tr.readout_s, &mut tr.v_out);
     }
 
     /// Backward pass of one sample: accumulates dL/dW into `grads` (one `[n_in × n_out]`
@@ -230,6 +232,7 @@ impl Network {
             self.w(nl - 1),
             self.config.layers[nl],
             &dy,
+            &tr.readout_s,
             dv_out,
             &mut grads[nl - 1],
             if nl > 1 { Some(&mut mu_ev) } else { None },
