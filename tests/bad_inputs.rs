@@ -303,7 +303,7 @@ fn bad_input_table() {
             r#"{"layers":[784,60000,60000,60000,60000,10]}"#,
         ),
         (
-            "a 65,536-neuron layer in the browser (allowed by the CLI: ~2 GB of training state)",
+            "a 65,536-neuron layer in the browser (allowed by the CLI: ~1.5 GB of training state)",
             vec![],
             "new Trainer({ layers: [784, 65536, 10] })",
             r#"{"layers":[784,65536,10]}"#,

@@ -337,7 +337,7 @@ fn limits_and_run_checks_are_rusts() {
     for (cfg, b, want) in [
         (r#"{"tau_I":1e9}"#, budget(10.0, 10.0, 1.0), "absurdly large"),
         (r#"{"layers":[784,0,10]}"#, budget(10.0, 10.0, 1.0), "zero neurons"),
-        (r#"{"layers":[784,20000,10]}"#, budget(10.0, 10.0, 1.0), "MiB of training state"),
+        (r#"{"layers":[784,30000,10]}"#, budget(10.0, 10.0, 1.0), "MiB of training state"),
         ("{}", budget(60001.0, 10.0, 1.0), "MNIST training images must be a whole number in 1..=60000, got 60001"),
         (
             r#"{"dataset":"fashion-mnist"}"#,

@@ -118,12 +118,12 @@ impl TrainConfig {
     }
 
     /// Bytes of training state a [`Trainer`] of this configuration holds once it has run a step:
-    /// per weight 4 (f32 weight) + 8 (Adam moments) + 8 (f64 reduced gradient) + 4 per gradient
-    /// chunk of the batch. Traces and data come on top.
+    /// per weight 4 (f32 weight) + 8 (Adam moments) + 4 per gradient chunk of the batch (the
+    /// first chunk's buffer also carries the reduced gradient). Traces and data come on top.
     pub fn state_bytes(&self) -> u64 {
         let params: u64 = self.net.layers.windows(2).map(|w| (w[0] * w[1]) as u64).sum();
         let chunks = self.batch_size.div_ceil(CHUNK) as u64;
-        params * (20 + 4 * chunks)
+        params * (12 + 4 * chunks)
     }
 
     /// The (mean, std) of each weight matrix's initialisation.
@@ -244,12 +244,12 @@ pub struct Trainer {
     /// Completed epochs.
     pub epoch: u64,
     encoder: PixelEncoder,
-    /// Per-chunk gradient accumulators (f32) and the reduced batch gradient (f64).
+    /// Per-chunk gradient accumulators (f32); between the reduction and Adam, chunk 0's hold the
+    /// batch gradient. Zero between steps.
     chunk_grads: Vec<Vec<Vec<f32>>>,
     /// Per chunk and weight layer, the rows (presynaptic inputs) that some sample of the chunk
     /// may have written: the sources of its input events. Every other row is still +0.0.
     chunk_rows: Vec<Vec<Vec<bool>>>,
-    reduced: Vec<Vec<f64>>,
     /// The forward traces of the last batch, kept so that their buffers are reused.
     traces: Vec<Trace>,
 }
@@ -289,7 +289,6 @@ impl Trainer {
             encoder,
             chunk_grads: Vec::new(),
             chunk_rows: Vec::new(),
-            reduced: Vec::new(),
             traces: Vec::new(),
         })
     }
@@ -405,16 +404,16 @@ impl Trainer {
         for s in &chunk_stats {
             stats.merge(s);
         }
-        // 4. reduce in chunk order (fixed, whatever the thread count), average, step
+        // 4. reduce in chunk order (fixed, whatever the thread count), average, step. The batch
+        // gradient is summed in f64 per block and written, rounded to the f32 that Adam reads,
+        // into chunk 0's buffer: no f64 copy of the gradient goes through memory.
         let scale = 1.0 / batch.len() as f64;
-        self.reduced.resize_with(sizes.len(), Vec::new);
         const BLOCK: usize = 4096;
         let chunk_rows = &self.chunk_rows[..n_chunks];
         // Blocks of whole rows (a row: the weights out of one input), about BLOCK weights, of
         // every layer: one parallel region for the whole reduction (and one for Adam), since
         // waking the threads costs more between Web Workers than between native threads.
         type Parts<'a> = Vec<(&'a mut [f32], &'a [bool])>;
-        let mut items: Vec<(&mut [f64], Parts, usize)> = Vec::new();
         let rows_per_block: Vec<usize> = layers[1..].iter().map(|&width| (BLOCK / width).max(1)).collect();
         let mut per_layer: Vec<Vec<Parts>> = (0..sizes.len())
             .map(|l| (0..layers[l].div_ceil(rows_per_block[l])).map(|_| Vec::new()).collect())
@@ -428,44 +427,54 @@ impl Trainer {
                 }
             }
         }
-        for ((l, red), blocks) in self.reduced.iter_mut().enumerate().zip(per_layer) {
-            red.resize(sizes[l], 0.0);
-            let width = layers[l + 1];
-            for (out, parts) in red.chunks_mut(rows_per_block[l] * width).zip(blocks) {
-                items.push((out, parts, width));
-            }
-        }
+        let items: Vec<(Parts, usize)> = per_layer
+            .into_iter()
+            .enumerate()
+            .flat_map(|(l, blocks)| {
+                let width = layers[l + 1];
+                blocks.into_iter().map(move |parts| (parts, width))
+            })
+            .collect();
         // The finiteness check rides along, so no serial pass over the gradient remains.
         let finite = items
             .into_par_iter()
-            .map(|(out, parts, width)| {
-                out.iter_mut().for_each(|o| *o = 0.0);
-                for (part, rows) in parts {
+            .map(|(mut parts, width)| {
+                let mut acc = vec![0.0f64; parts[0].0.len()];
+                for (part, rows) in parts.iter_mut() {
                     // A row no sample wrote is +0.0 in the chunk and already cleared; adding
                     // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
-                    for ((o, p), _) in out.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows).filter(|(_, &t)| t) {
+                    for ((o, p), _) in acc.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows.iter()).filter(|(_, &t)| t) {
                         crate::engine::kernels::add_into_f64_and_clear(o, p);
                     }
                 }
+                // Every chunk's part is zero now; chunk 0's receives the batch gradient.
                 let mut ok = true;
-                for o in out.iter_mut() {
-                    *o *= scale;
-                    ok &= o.is_finite();
+                for (o, &a) in parts[0].0.iter_mut().zip(&acc) {
+                    let g = a * scale;
+                    ok &= g.is_finite();
+                    *o = g as f32;
                 }
                 ok
             })
             .reduce(|| true, |a, b| a & b);
+        let grad = &mut self.chunk_grads[0];
         if finite {
-            // Adam is elementwise: applied in parallel pieces, every bit is as in one pass.
+            // Adam is elementwise: applied in parallel pieces, every bit is as in one pass. Each
+            // piece leaves its gradient zeroed for the next step.
             let k = self.adam.next_step();
             let (ms, vs) = (&mut self.adam.m, &mut self.adam.v);
             let mut pieces = Vec::new();
-            for (((w, g), m), v) in self.net.weight_slices_mut().into_iter().zip(&self.reduced).zip(ms).zip(vs) {
-                pieces
-                    .extend(w.chunks_mut(BLOCK).zip(g.chunks(BLOCK)).zip(m.chunks_mut(BLOCK).zip(v.chunks_mut(BLOCK))));
+            for (((w, g), m), v) in self.net.weight_slices_mut().into_iter().zip(grad.iter_mut()).zip(ms).zip(vs) {
+                pieces.extend(
+                    w.chunks_mut(BLOCK).zip(g.chunks_mut(BLOCK)).zip(m.chunks_mut(BLOCK).zip(v.chunks_mut(BLOCK))),
+                );
             }
-            pieces.into_par_iter().for_each(|((w, g), (m, v))| crate::engine::kernels::adam_update(w, g, m, v, k));
+            pieces.into_par_iter().for_each(|((w, g), (m, v))| {
+                crate::engine::kernels::adam_update(w, g, m, v, k);
+                g.iter_mut().for_each(|x| *x = 0.0);
+            });
         } else {
+            grad.iter_mut().for_each(|g| g.iter_mut().for_each(|x| *x = 0.0));
             stats.skipped_batches += 1;
             stats.non_finite += 1;
         }
