@@ -443,7 +443,9 @@ impl Trainer {
                 for (part, rows) in parts.iter_mut() {
                     // A row no sample wrote is +0.0 in the chunk and already cleared; adding
                     // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
-                    for ((o, p), _) in acc.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows.iter()).filter(|(_, &t)| t) {
+                    for ((o, p), _) in
+                        acc.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows.iter()).filter(|(_, &t)| t)
+                    {
                         crate::engine::kernels::add_into_f64_and_clear(o, p);
                     }
                 }
