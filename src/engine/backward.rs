@@ -54,11 +54,9 @@ impl std::ops::AddAssign for BackwardStats {
 /// Reusable buffers of the backward pass.
 #[derive(Default, Debug)]
 pub struct BackBuffers<T> {
-    c1: Vec<f64>,
-    c2: Vec<f64>,
-    first: Vec<u32>,
-    fill: Vec<u32>,
-    order: Vec<u32>,
+    /// Per neuron, the reset chain's running tail and the z of its latest visited spike.
+    tail: Vec<f64>,
+    z_next: Vec<f64>,
     p1: Vec<T>,
     p2: Vec<T>,
     row: Vec<T>,
@@ -93,55 +91,14 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     let k = dy.kernel;
     let gv = |j: usize| if g_v.is_empty() { 0.0 } else { g_v[j] };
 
-    // Group spikes per neuron (counting sort keeps time order within a neuron).
-    buf.first.clear();
-    buf.first.resize(n_out + 1, 0);
-    for j in 0..n_out {
-        buf.first[j + 1] = buf.first[j] + tr.counts[j];
-    }
-    buf.order.clear();
-    buf.order.resize(ns, 0);
-    buf.fill.clear();
-    buf.fill.extend_from_slice(&buf.first[..n_out]);
-    for (k, s) in tr.spikes.iter().enumerate() {
-        let j = s.neuron as usize;
-        buf.order[buf.fill[j] as usize] = k as u32;
-        buf.fill[j] += 1;
-    }
-
-    // Reset chain, last spike first: per-spike contributions c1 = μ/d, c2 = μ/(x^(p−1) d).
-    buf.c1.clear();
-    buf.c1.resize(ns, 0.0);
-    buf.c2.clear();
-    buf.c2.resize(ns, 0.0);
-    for j in 0..n_out {
-        let (a, b) = (buf.first[j] as usize, buf.first[j + 1] as usize);
-        let mut tail = 0.0; // T_k in the frame of the spike after k
-        let mut z_next = f64::NAN;
-        let g = gv(j);
-        for &i in buf.order[a..b].iter().rev() {
-            let s = &tr.spikes[i as usize];
-            if z_next.is_finite() {
-                tail *= k.pow_p(s.z / z_next);
-            }
-            let mu = k.reset_chain_mu(mu_spike[i as usize], tail, g, s.z / zo);
-            let floor = eps * s.x;
-            let sd = if s.sqrt_d < floor {
-                st.guarded += 1;
-                floor
-            } else {
-                s.sqrt_d
-            };
-            let c1 = mu / sd;
-            if !c1.is_finite() {
-                st.non_finite += 1;
-            }
-            buf.c1[i as usize] = c1;
-            buf.c2[i as usize] = k.b_coeff(c1, s.x);
-            tail += c1 * s.x;
-            z_next = s.z;
-        }
-    }
+    // The reset chain runs inside the level sweep below: the sweep visits the spikes in reverse
+    // emission order, which is reverse time order within each neuron, so when spike k is
+    // reached every later spike of its neuron has been, and the neuron's running tail T (in the
+    // frame of its latest visited spike, at z_next) is all the chain needs.
+    buf.tail.clear();
+    buf.tail.resize(n_out, 0.0);
+    buf.z_next.clear();
+    buf.z_next.resize(n_out, f64::NAN);
 
     // Level sweep, last level first, with the suffix sums P1, P2 in the frame of each level.
     let levels = ev.levels();
@@ -161,9 +118,30 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
     for l in (0..levels).rev() {
         while p > 0 && tr.spikes[p - 1].level as usize >= l {
             p -= 1;
-            let j = tr.spikes[p].neuron as usize;
-            buf.p1[j] += T::from_f64(buf.c1[p]);
-            buf.p2[j] += T::from_f64(buf.c2[p]);
+            let s = &tr.spikes[p];
+            let j = s.neuron as usize;
+            // Reset chain, this neuron's later spikes done: c1 = μ/d, c2 = μ/(x^(p−1) d).
+            let mut tail = buf.tail[j];
+            let z_next = buf.z_next[j];
+            if z_next.is_finite() {
+                tail *= k.pow_p(s.z / z_next);
+            }
+            let mu = k.reset_chain_mu(mu_spike[p], tail, gv(j), s.z / zo);
+            let floor = eps * s.x;
+            let sd = if s.sqrt_d < floor {
+                st.guarded += 1;
+                floor
+            } else {
+                s.sqrt_d
+            };
+            let c1 = mu / sd;
+            if !c1.is_finite() {
+                st.non_finite += 1;
+            }
+            buf.tail[j] = tail + c1 * s.x;
+            buf.z_next[j] = s.z;
+            buf.p1[j] += T::from_f64(c1);
+            buf.p2[j] += T::from_f64(k.b_coeff(c1, s.x));
         }
         let r = ev.level(l);
         if let Some(mu) = mu_in.as_deref_mut() {
