@@ -166,8 +166,12 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
 fn readout_rows<const N: usize, G: GradElem>(factors: &[f64], w: &[f32], g: &[f64], grad: &mut [G], wg: &mut [f64]) {
     let g: [f64; N] = g.try_into().expect("one gradient per output");
     let with_wg = !wg.is_empty();
+    // With a finite g, a row with S_i = 0 would only add ±0.0 (no bit changes: x + ±0 = x, and
+    // +0 + −0 = +0), so every row is taken without the unpredictable branch; its wg_i is never
+    // read (a neuron with S_i = 0 has no events).
+    let skip_zero_rows = !g.iter().all(|x| x.is_finite());
     for (i, ((&s, gr), row)) in factors.iter().zip(grad.chunks_exact_mut(N)).zip(w.chunks_exact(N)).enumerate() {
-        if s == 0.0 {
+        if skip_zero_rows && s == 0.0 {
             continue;
         }
         for (gr, &go) in gr.iter_mut().zip(&g) {
