@@ -119,6 +119,12 @@ pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
     buf.state.clear();
     buf.state.resize(j_n, ACTIVE);
     buf.mask.resize(j_n, 0);
+    // A level has at most one candidate per neuron.
+    buf.cand.resize(j_n, 0);
+    for v in [&mut buf.ca, &mut buf.cb, &mut buf.cx, &mut buf.cd] {
+        v.resize(j_n, 0.0);
+    }
+    buf.cok.resize(j_n, 0);
     tr.spikes.clear();
     tr.spikes.reserve(2 * j_n);
     tr.counts.clear();
@@ -142,19 +148,19 @@ pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
         }
         // The candidates' first roots (from x = 1) all at once, then the spikes in neuron order,
         // each neuron's later crossings of the interval (after its reset) one by one.
-        buf.cand.clear();
-        buf.ca.clear();
-        buf.cb.clear();
-        for j in set_bytes(&buf.mask) {
-            buf.cand.push(j as u32);
-            buf.ca.push(buf.a[j].to_f64());
-            buf.cb.push(buf.b[j].to_f64());
+        let n_c = set_bytes(&buf.mask, &mut buf.cand);
+        for (c, &j) in buf.cand[..n_c].iter().enumerate() {
+            buf.ca[c] = buf.a[j as usize].to_f64();
+            buf.cb[c] = buf.b[j as usize].to_f64();
         }
-        let n_c = buf.cand.len();
-        buf.cx.resize(n_c, 0.0);
-        buf.cd.resize(n_c, 0.0);
-        buf.cok.resize(n_c, 0);
-        k.first_crossings(&buf.ca, &buf.cb, rho, &mut buf.cx, &mut buf.cd, &mut buf.cok);
+        k.first_crossings(
+            &buf.ca[..n_c],
+            &buf.cb[..n_c],
+            rho,
+            &mut buf.cx[..n_c],
+            &mut buf.cd[..n_c],
+            &mut buf.cok[..n_c],
+        );
         for c in 0..n_c {
             if buf.cok[c] == 0 {
                 continue;
@@ -196,23 +202,30 @@ pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
     }
 }
 
-/// Indices of the non-zero bytes of a 0/1 `mask`, eight bytes at a time.
-fn set_bytes(mask: &[u8]) -> impl Iterator<Item = usize> + '_ {
+/// Writes the indices of the non-zero bytes of a 0/1 `mask` into `out` (as long as `mask`), in
+/// increasing order, eight bytes at a time; returns how many.
+fn set_bytes(mask: &[u8], out: &mut [u32]) -> usize {
+    let mut n = 0;
     let words = mask.chunks_exact(8);
     let tail_start = mask.len() - words.remainder().len();
-    let head = words.enumerate().flat_map(|(k, c)| {
+    for (k, c) in words.enumerate() {
+        // Each byte is 0 or 1 (the level update's contract), so clearing the lowest set bit
+        // clears its byte.
+        debug_assert!(c.iter().all(|&b| b <= 1), "mask bytes must be 0 or 1");
         let mut m = u64::from_le_bytes(c.try_into().expect("chunk of 8"));
-        std::iter::from_fn(move || {
-            if m == 0 {
-                return None;
-            }
-            let byte = (m.trailing_zeros() / 8) as usize;
-            m &= !(0xffu64 << (byte * 8));
-            Some(k * 8 + byte)
-        })
-    });
-    let tail = mask[tail_start..].iter().enumerate().filter(|(_, &m)| m != 0).map(move |(i, _)| tail_start + i);
-    head.chain(tail)
+        while m != 0 {
+            out[n] = (k * 8 + (m.trailing_zeros() / 8) as usize) as u32;
+            n += 1;
+            m &= m - 1;
+        }
+    }
+    for (i, &m) in mask[tail_start..].iter().enumerate() {
+        if m != 0 {
+            out[n] = (tail_start + i) as u32;
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Read-out layer (never fires): v_o = V_o(t_out) = c Σ_events w_{i,o} (ρ − ρ^p), ρ = z / z_out.
