@@ -39,11 +39,11 @@ import re, sys
 out, cols = sys.argv[1], sys.argv[2:]
 # (stage, row, symbol patterns), in the order of the table
 ROWS = [
-    ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden(_into)?$"]),
+    ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden(_into)?$", r"::first_crossings"]),
     ("forward", "level update + candidate test", [r"::level_update"]),
     ("forward", "weight rows of a level (Σw)", [r"kernels::sum_rows"]),
     ("forward", "pixel encoding", [r"encoding::"]),
-    ("forward", "read-out", [r"forward::forward_readout"]),
+    ("forward", "read-out", [r"forward::forward_readout", r"forward::readout_factors"]),
     ("forward", "layer chaining, next-layer events", [r"Network::forward_events", r"events::Events"]),
     ("backward", "reset chain, sort, level loop", [r"backward::backward_hidden$"]),
     ("backward", "weight-gradient rows", [r"kernels::add_into_f32"]),
