@@ -161,7 +161,8 @@ pub fn backward_hidden<T: Real, G: GradElem, K: NeuronKernel>(
 }
 
 /// The read-out's gradient rows dL/dw_{i,o} += g_o S_i and sums wg_i = Σ_o w_{i,o} g_o (when
-/// `wg` is not empty) for exactly `N` outputs, rows with S_i = 0 skipped.
+/// `wg` is not empty) for exactly `N` outputs; rows with S_i = 0 are skipped only when g is not
+/// finite (otherwise they add ±0.0, which changes no bit).
 #[inline(always)]
 fn readout_rows<const N: usize, G: GradElem>(factors: &[f64], w: &[f32], g: &[f64], grad: &mut [G], wg: &mut [f64]) {
     let g: [f64; N] = g.try_into().expect("one gradient per output");
@@ -191,8 +192,9 @@ pub struct ReadoutBuffers {
 
 /// Backward pass of the read-out layer, given g = dL/dv_out; `mu_in` receives z·dL/dz per event.
 /// dL/dw_{i,o} = g_o S_i with `factors` the S_i of [`crate::engine::forward::readout_factors`]
-/// for these events, as the forward pass left them (one row per neuron, however often it fired), and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once
-/// per neuron i. `buf` is reused scratch (per thread).
+/// for these events, as the forward pass left them (one row per neuron, however often it fired),
+/// and μ_e = c(ρ_e − p ρ_e^p) Σ_o w_{i,o} g_o with the sum computed once per neuron i. `buf` is
+/// reused scratch (per thread).
 #[allow(clippy::too_many_arguments)]
 // Kept out of line: one symbol per stage for scripts/profile.sh (the call is per layer, not per spike).
 #[inline(never)]

@@ -233,6 +233,31 @@ impl StepStats {
 
 thread_local! {
     static WS: RefCell<Workspace> = RefCell::new(Workspace::default());
+    /// The f64 sums of one block of the chunk reduction (reused: no allocation per block).
+    static BLOCK_SUM: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One block of the chunk reduction: the chunks' parts of the same weights (`rows`: which rows of
+/// each part some sample wrote), summed in chunk order in f64 (`acc`, reused scratch) and
+/// averaged by `scale`; every part is left zero except chunk 0's, which receives the batch
+/// gradient as the f32 Adam reads. Returns whether every averaged value is finite.
+fn reduce_block(parts: &mut [(&mut [f32], &[bool])], width: usize, scale: f64, acc: &mut Vec<f64>) -> bool {
+    acc.clear();
+    acc.resize(parts[0].0.len(), 0.0);
+    for (part, rows) in parts.iter_mut() {
+        // A row no sample wrote is +0.0 in the chunk and already cleared; adding it would change
+        // no bit (the f64 sum starts at +0.0 and is never −0.0).
+        for ((o, p), _) in acc.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows.iter()).filter(|(_, &t)| t) {
+            crate::engine::kernels::add_into_f64_and_clear(o, p);
+        }
+    }
+    let mut ok = true;
+    for (o, &a) in parts[0].0.iter_mut().zip(acc.iter()) {
+        let g = a * scale;
+        ok &= g.is_finite();
+        *o = g as f32;
+    }
+    ok
 }
 
 /// A network with its optimiser state and training configuration.
@@ -439,24 +464,7 @@ impl Trainer {
         let finite = items
             .into_par_iter()
             .map(|(mut parts, width)| {
-                let mut acc = vec![0.0f64; parts[0].0.len()];
-                for (part, rows) in parts.iter_mut() {
-                    // A row no sample wrote is +0.0 in the chunk and already cleared; adding
-                    // it would change no bit (the f64 sum starts at +0.0 and is never −0.0).
-                    for ((o, p), _) in
-                        acc.chunks_mut(width).zip(part.chunks_mut(width)).zip(rows.iter()).filter(|(_, &t)| t)
-                    {
-                        crate::engine::kernels::add_into_f64_and_clear(o, p);
-                    }
-                }
-                // Every chunk's part is zero now; chunk 0's receives the batch gradient.
-                let mut ok = true;
-                for (o, &a) in parts[0].0.iter_mut().zip(&acc) {
-                    let g = a * scale;
-                    ok &= g.is_finite();
-                    *o = g as f32;
-                }
-                ok
+                BLOCK_SUM.with(|acc| reduce_block(&mut parts, width, scale, &mut acc.borrow_mut()))
             })
             .reduce(|| true, |a, b| a & b);
         let grad = &mut self.chunk_grads[0];
@@ -473,10 +481,10 @@ impl Trainer {
             }
             pieces.into_par_iter().for_each(|((w, g), (m, v))| {
                 crate::engine::kernels::adam_update(w, g, m, v, k);
-                g.iter_mut().for_each(|x| *x = 0.0);
+                g.fill(0.0);
             });
         } else {
-            grad.iter_mut().for_each(|g| g.iter_mut().for_each(|x| *x = 0.0));
+            grad.iter_mut().for_each(|g| g.fill(0.0));
             stats.skipped_batches += 1;
             stats.non_finite += 1;
         }
