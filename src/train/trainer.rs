@@ -329,6 +329,12 @@ impl Trainer {
 
     /// One Adam step on the samples `batch` of `data`.
     pub fn step<S: Samples + ?Sized>(&mut self, data: &S, batch: &[usize]) -> Result<StepStats> {
+        on_pool(|| self.step_on_pool(data, batch))
+    }
+
+    /// [`Trainer::step`], on a thread of rayon's pool (its parallel regions are forks, not
+    /// requests from outside the pool).
+    fn step_on_pool<S: Samples + ?Sized>(&mut self, data: &S, batch: &[usize]) -> Result<StepStats> {
         check_inputs(data, self.net.config().layers[0])?;
         let n_out = *self.net.config().layers.last().unwrap();
         if let Some(l) = batch.iter().map(|&i| data.label(i)).find(|&l| l as usize >= n_out) {
@@ -505,7 +511,16 @@ impl Trainer {
     pub fn train_epoch<S: Samples + ?Sized>(
         &mut self,
         data: &S,
-        progress: &mut dyn FnMut(usize, &StepStats),
+        progress: &mut (dyn FnMut(usize, &StepStats) + Send),
+    ) -> Result<StepStats> {
+        // The whole epoch on one thread of the pool (see [`on_pool`]); `progress` is called there.
+        on_pool(|| self.train_epoch_on_pool(data, progress))
+    }
+
+    fn train_epoch_on_pool<S: Samples + ?Sized>(
+        &mut self,
+        data: &S,
+        progress: &mut (dyn FnMut(usize, &StepStats) + Send),
     ) -> Result<StepStats> {
         self.begin_epoch();
         let order = self.epoch_order(data.len(), self.epoch);
@@ -517,6 +532,20 @@ impl Trainer {
         }
         self.epoch += 1;
         Ok(total)
+    }
+}
+
+/// Runs `f` on a thread of rayon's current pool: at once when called from one, otherwise handed
+/// to the pool, the caller waiting. Every parallel region inside `f` then forks from a pool
+/// thread, whose idle siblings steal the work, instead of being sent into the pool from outside
+/// and waited for, with two thread wake-ups per region (four regions per training step; each
+/// wake-up of a Web Worker costs far more than one of a native thread). Results do not change:
+/// the regions' splits and reductions are fixed, not taken from the thread that starts them.
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        rayon::scope(|_| f())
     }
 }
 
