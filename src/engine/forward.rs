@@ -203,28 +203,38 @@ pub fn forward_hidden_into<T: Real, K: NeuronKernel>(
 }
 
 /// Writes the indices of the non-zero bytes of a 0/1 `mask` into `out` (as long as `mask`), in
-/// increasing order, eight bytes at a time; returns how many.
+/// increasing order; returns how many. Each 8 bytes become 8 bits (one multiply: bit i of the
+/// top byte of w·0x0102040810204080 is byte i of w, for 0/1 bytes), 64 bytes one word, so that
+/// the branches are per 64 neurons and per candidate, not per 8 neurons.
 fn set_bytes(mask: &[u8], out: &mut [u32]) -> usize {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
     let mut n = 0;
-    let words = mask.chunks_exact(8);
-    let tail_start = mask.len() - words.remainder().len();
-    for (k, c) in words.enumerate() {
-        // Each byte is 0 or 1 (the level update's contract), so clearing the lowest set bit
-        // clears its byte.
-        debug_assert!(c.iter().all(|&b| b <= 1), "mask bytes must be 0 or 1");
-        let mut m = u64::from_le_bytes(c.try_into().expect("chunk of 8"));
+    let mut emit = |base: usize, mut m: u64| {
         while m != 0 {
-            out[n] = (k * 8 + (m.trailing_zeros() / 8) as usize) as u32;
+            out[n] = (base + m.trailing_zeros() as usize) as u32;
             n += 1;
             m &= m - 1;
         }
-    }
-    for (i, &m) in mask[tail_start..].iter().enumerate() {
-        if m != 0 {
-            out[n] = (tail_start + i) as u32;
-            n += 1;
+    };
+    let blocks = mask.chunks_exact(64);
+    let tail = blocks.remainder();
+    for (k, block) in blocks.enumerate() {
+        let mut m = 0u64;
+        for (i, c) in block.chunks_exact(8).enumerate() {
+            // Each byte is 0 or 1 (the level update's contract).
+            debug_assert!(c.iter().all(|&b| b <= 1), "mask bytes must be 0 or 1");
+            let w = u64::from_le_bytes(c.try_into().expect("chunk of 8"));
+            m |= (w.wrapping_mul(GATHER) >> 56) << (8 * i);
         }
+        emit(k * 64, m);
     }
+    let base = mask.len() - tail.len();
+    let mut m = 0u64;
+    for (i, &b) in tail.iter().enumerate() {
+        debug_assert!(b <= 1, "mask bytes must be 0 or 1");
+        m |= ((b != 0) as u64) << i;
+    }
+    emit(base, m);
     n
 }
 
@@ -290,6 +300,32 @@ pub fn readout_factors<K: NeuronKernel>(ev: &Events, n_in: usize, dy: &Dynamics<
         let s = dy.kernel.readout_factor(dy.c, rho);
         for &i in &ev.src[ev.level(l)] {
             per_neuron[i as usize] += s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_bytes;
+
+    #[test]
+    fn set_bytes_lists_every_set_byte_in_order() {
+        // Lengths around the 8- and 64-byte blocks and random 0/1 patterns of every density.
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for len in [0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 130, 400, 1000] {
+            for density in [0u64, 1, 8, 32, 64] {
+                let mask: Vec<u8> = (0..len).map(|_| (next() % 64 < density) as u8).collect();
+                let want: Vec<u32> = (0..len as u32).filter(|&j| mask[j as usize] == 1).collect();
+                let mut out = vec![u32::MAX; len];
+                let n = set_bytes(&mask, &mut out);
+                assert_eq!(&out[..n], &want[..], "len {len}, density {density}/64");
+            }
         }
     }
 }
