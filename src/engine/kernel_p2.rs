@@ -43,7 +43,8 @@ pub fn next_crossing(a: f64, b: f64, lo: f64, hi: f64) -> Option<(f64, f64)> {
     let sq = d.sqrt();
     let z = 2.0 * b / (a + sq);
     if z < hi && z >= lo * (1.0 - ROOT_SLACK) {
-        Some((z.max(lo), sq))
+        // max(z, lo) as a select (f64::max calls libm's fmax on wasm32); z is not NaN here.
+        Some((if z > lo { z } else { lo }, sq))
     } else {
         None
     }
@@ -69,7 +70,10 @@ dispatch! {
             let sq = disc.sqrt();
             let z = 2.0 * b / (a + sq);
             let found = pos & !rejected & (z < hi) & (z >= lo_root);
-            *x = z.max(1.0);
+            // max(z, 1) as a select: f64::max is a call to libm's fmax on wasm32 (its NaN rule
+            // differs from f64x2.max), which kept this loop from being vectorised there. Same
+            // value for every z, NaN included (→ 1).
+            *x = if z > 1.0 { z } else { 1.0 };
             *d = sq;
             *ok = found as u8;
         }
