@@ -3,7 +3,10 @@
 // wasm-st (single-threaded package) and wasm-mt (threaded package, 2 threads). Same workload
 // everywhere: inference = forward pass of the first N test images; training = Adam steps in
 // batches of 100 over the first N training images, each repetition from the same initial weights.
-// Prints one table (medians over the repetitions).
+// Prints one table (medians over the repetitions) and the ratios of this run. On x86-64 the row
+// native-128 is the native binary on its baseline SSE2 kernels (MULTISPIKE_NO_AVX2=1, 1 thread):
+// 128-bit vectors like WebAssembly SIMD, so wasm-st / native-128 is the browser against the native
+// engine at the same vector width.
 //   node scripts/bench-web.mjs [--samples 5000] [--reps 5]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -23,10 +26,11 @@ const median = (v) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function native() {
-  const out = execFileSync(`${ROOT}target/release/multispike`, ['bench', '--samples', String(N), '--reps', String(REPS), '--threads', '1,2'], {
+function native(threads = '1,2', env = {}) {
+  const out = execFileSync(`${ROOT}target/release/multispike`, ['bench', '--samples', String(N), '--reps', String(REPS), '--threads', threads], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { ...process.env, ...env },
   });
   const rows = {};
   for (const line of out.split('\n')) {
@@ -47,6 +51,10 @@ async function browserRun(browser, url) {
 
 async function main() {
   const nat = native();
+  // x86-64 only: the same binary on its baseline (SSE2) kernels, whose 128-bit vectors are as wide
+  // as WebAssembly SIMD's: how far the browser is from what that vector width allows natively.
+  const x64 = process.arch === 'x64';
+  const nat128 = x64 ? native('1', { MULTISPIKE_NO_AVX2: '1' }) : null;
   const srv = await serve();
   const browser = await launch();
   let st, mt, mt1;
@@ -64,6 +72,7 @@ async function main() {
   const rows = [
     ['native', 1, nat.rows[1].inference, nat.rows[1].training],
     ['native', 2, nat.rows[2].inference, nat.rows[2].training],
+    ...(nat128 ? [['native-128', 1, nat128.rows[1].inference, nat128.rows[1].training]] : []),
     ['wasm-st', 1, st.inference, st.training],
     ['wasm-mt', 1, mt1.inference, mt1.training],
     ['wasm-mt', 2, mt.inference, mt.training],
@@ -73,11 +82,17 @@ async function main() {
   console.log(`${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? 'unknown'}); browser: headless Chromium, from a module Worker`);
   console.log(`hidden spikes per neuron per test image: native ${nat.spikes}, wasm ${st.spikes.toFixed(3)}`);
   console.log('');
-  console.log('| build   | threads | inference samples/s | training samples/s | vs native 2 threads (inf / train) |');
-  console.log('|---------|--------:|--------------------:|-------------------:|-----------------------------------|');
+  console.log('| build      | threads | inference samples/s | training samples/s | vs native 2 threads (inf / train) |');
+  console.log('|------------|--------:|--------------------:|-------------------:|-----------------------------------|');
   for (const [b, t, inf, tr] of rows) {
     const rel = `${(inf / ref.inference).toFixed(2)}x / ${(tr / ref.training).toFixed(2)}x`;
-    console.log(`| ${b.padEnd(7)} | ${String(t).padStart(7)} | ${Math.round(inf).toString().padStart(19)} | ${Math.round(tr).toString().padStart(18)} | ${rel.padEnd(33)} |`);
+    console.log(`| ${b.padEnd(10)} | ${String(t).padStart(7)} | ${Math.round(inf).toString().padStart(19)} | ${Math.round(tr).toString().padStart(18)} | ${rel.padEnd(33)} |`);
+  }
+  const r = (a, b) => (a / b).toFixed(2);
+  console.log('');
+  console.log(`training: wasm-st / native 1 thread ${r(st.training, nat.rows[1].training)}; wasm-mt / native 2 threads ${r(mt.training, ref.training)}; wasm-mt 2 / 1 thread ${r(mt.training, mt1.training)}; native 2 / 1 thread ${r(ref.training, nat.rows[1].training)}`);
+  if (nat128) {
+    console.log(`128-bit vectors: native-128 / native 1 thread ${r(nat128.rows[1].training, nat.rows[1].training)} (training), ${r(nat128.rows[1].inference, nat.rows[1].inference)} (inference); wasm-st / native-128 ${r(st.training, nat128.rows[1].training)} (training), ${r(st.inference, nat128.rows[1].inference)} (inference)`);
   }
 }
 

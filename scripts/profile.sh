@@ -34,48 +34,4 @@ for t in ${threads//,/ }; do
   perf report -i "$out/perf-$t.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/symbols-$t.txt"
   cols+=("$t")
 done
-python3 - "$out" "${cols[@]}" <<'EOF'
-import re, sys
-out, cols = sys.argv[1], sys.argv[2:]
-# (stage, row, symbol patterns), in the order of the table
-ROWS = [
-    ("forward", "spike loop (roots, resets, trace)", [r"forward::forward_hidden(_into)?$", r"::first_crossings"]),
-    ("forward", "level update + candidate test", [r"::level_update"]),
-    ("forward", "weight rows of a level (Σw)", [r"kernels::sum_rows"]),
-    ("forward", "pixel encoding", [r"encoding::"]),
-    ("forward", "read-out", [r"forward::forward_readout", r"forward::readout_factors"]),
-    ("forward", "layer chaining, next-layer events", [r"Network::forward_events", r"events::Events"]),
-    ("backward", "reset chain, sort, level loop", [r"backward::backward_hidden$"]),
-    ("backward", "weight-gradient rows", [r"kernels::add_into_f32"]),
-    ("backward", "coefficient rows + decay", [r"kernels::row_and_decay", r"kernels::pre_coeff", r"kernels::dot"]),
-    ("backward", "read-out", [r"backward::backward_readout"]),
-    ("backward", "loss, penalty, routing", [r"loss::", r"Network::backward"]),
-    ("per batch", "chunk reduction", [r"kernels::add_into_f64", r"memset"]),
-    ("per batch", "Adam", [r"kernels::adam_update"]),
-    ("runtime", "allocator", [r"malloc", r"_int_free", r"cfree", r"unlink_chunk", r"realloc", r"calloc", r"free$"]),
-    ("runtime", "rayon closures (inlined loops), threads, kernel", [r"rayon", r"\[k\]", r"LocalKey", r"crossbeam", r"sched_yield", r"futex"]),
-]
-shares = {}
-for c in cols:
-    got = [0.0] * (len(ROWS) + 1)
-    for line in open(f"{out}/symbols-{c}.txt"):
-        m = re.match(r"\s*([0-9.]+)%\s+(\[.\])\s+(.*?)\s*(-\s+-\s*)?$", line)
-        if not m:
-            continue
-        pct, kind, sym = float(m.group(1)), m.group(2), m.group(3)
-        name = f"{kind} {sym}" if kind == "[k]" else sym
-        for i, (_, _, pats) in enumerate(ROWS):
-            if any(re.search(p, name) for p in pats):
-                got[i] += pct
-                break
-        else:
-            got[-1] += pct
-    shares[c] = got
-print("| stage | part | " + " | ".join(f"{c} thread{'s' if c != '1' else ''}" for c in cols) + " |")
-print("|---|---|" + "---:|" * len(cols))
-last = None
-for i, (stage, row, _) in enumerate(ROWS):
-    print(f"| {stage if stage != last else ''} | {row} | " + " | ".join(f"{shares[c][i]:.1f} %" for c in cols) + " |")
-    last = stage
-print("| other | data loading, digest, rest | " + " | ".join(f"{shares[c][-1]:.1f} %" for c in cols) + " |")
-EOF
+python3 scripts/profile_stages.py perf "$out" "${cols[@]}"

@@ -35,7 +35,11 @@ pub(crate) fn has_avx2() -> bool {
 macro_rules! dispatch {
     ($(#[$m:meta])* pub fn $name:ident<$t:ident>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
-        #[inline]
+        // `--cfg multispike_noinline` keeps every kernel out of line, one symbol per stage for a
+        // profile of the WebAssembly build (scripts/profile-wasm.sh), where no dispatch stub
+        // stands between the kernel and its caller.
+        #[cfg_attr(not(multispike_noinline), inline)]
+        #[cfg_attr(multispike_noinline, inline(never))]
         pub fn $name<$t: $crate::engine::real::Real>($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn imp<$t: $crate::engine::real::Real>($($arg: $ty),*) $(-> $ret)? $body
