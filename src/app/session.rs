@@ -392,19 +392,7 @@ impl EpochPosition {
         trainer: &mut Trainer,
         data: &S,
         steps: usize,
-        clock: Option<&(dyn Fn() -> f64 + Sync)>,
-    ) -> Result<StepReport> {
-        // The whole loop on one thread of the pool: its steps' parallel regions are then forks,
-        // and the clock is read on the one thread throughout.
-        crate::train::on_pool(|| self.run_on_pool(trainer, data, steps, clock))
-    }
-
-    fn run_on_pool<S: Samples + ?Sized>(
-        &mut self,
-        trainer: &mut Trainer,
-        data: &S,
-        steps: usize,
-        clock: Option<&(dyn Fn() -> f64 + Sync)>,
+        clock: Option<&dyn Fn() -> f64>,
     ) -> Result<StepReport> {
         let n_data = data.len();
         let bs = trainer.cfg.batch_size;
@@ -551,7 +539,7 @@ impl Session {
     }
 
     /// [`Session::train_steps`] timed by `clock` (seconds), see [`EpochPosition::run_timed`].
-    pub fn train_steps_timed(&mut self, steps: usize, clock: Option<&(dyn Fn() -> f64 + Sync)>) -> Result<StepReport> {
+    pub fn train_steps_timed(&mut self, steps: usize, clock: Option<&dyn Fn() -> f64>) -> Result<StepReport> {
         if self.train.n == 0 {
             return Err(Error::State("no training data: add a shard first".into()));
         }

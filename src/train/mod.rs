@@ -9,6 +9,6 @@ pub mod resume;
 mod trainer;
 
 pub use trainer::{
-    evaluate, on_pool, EvalStats, LrSchedule, StepStats, TrainConfig, Trainer, CHUNK, HIST_BINS, MAX_BATCH, MAX_INIT,
+    evaluate, EvalStats, LrSchedule, StepStats, TrainConfig, Trainer, CHUNK, HIST_BINS, MAX_BATCH, MAX_INIT,
     MAX_PENALTY,
 };

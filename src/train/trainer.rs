@@ -511,16 +511,7 @@ impl Trainer {
     pub fn train_epoch<S: Samples + ?Sized>(
         &mut self,
         data: &S,
-        progress: &mut (dyn FnMut(usize, &StepStats) + Send),
-    ) -> Result<StepStats> {
-        // The whole epoch on one thread of the pool (see [`on_pool`]); `progress` is called there.
-        on_pool(|| self.train_epoch_on_pool(data, progress))
-    }
-
-    fn train_epoch_on_pool<S: Samples + ?Sized>(
-        &mut self,
-        data: &S,
-        progress: &mut (dyn FnMut(usize, &StepStats) + Send),
+        progress: &mut dyn FnMut(usize, &StepStats),
     ) -> Result<StepStats> {
         self.begin_epoch();
         let order = self.epoch_order(data.len(), self.epoch);
@@ -541,7 +532,7 @@ impl Trainer {
 /// and waited for, with two thread wake-ups per region (four regions per training step; each
 /// wake-up of a Web Worker costs far more than one of a native thread). Results do not change:
 /// the regions' splits and reductions are fixed, not taken from the thread that starts them.
-pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if rayon::current_thread_index().is_some() {
         f()
     } else {
